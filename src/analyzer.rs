@@ -1,0 +1,272 @@
+//! The streaming analysis state machine shared by the CLI and the plugin: push samples in any
+//! block sizes, get a [`Decision`] every hop. Output depends only on the samples, never on how
+//! they were split into calls, so a file analysed offline and the same audio played live agree.
+//!
+//! Per hop: the most recent `window_frames` frames → voice-activity gate → embedding of their
+//! voiced frames → scores against the library → averaged over the last ~1 s of voiced hops →
+//! singer / unknown / no voice.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::decision::{Candidate, Decision, Verdict};
+use crate::frontend::{voiced_mel, Frames, Frontend};
+use crate::library::{Scoring, SingerLibrary};
+use crate::model::{Model, ModelError};
+
+/// Decisions report at most this many candidates.
+pub const TOP_CANDIDATES: usize = 3;
+/// Seconds of per-hop embeddings kept for "enrol what was just heard".
+pub const RECENT_EMBEDDINGS_S: f64 = 120.0;
+
+/// Tunables of the analyzer; the defaults are what the CLI and plugin start with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzerConfig {
+    /// Seconds between decisions.
+    pub hop_s: f64,
+    /// Scores are averaged over the voiced hops of this many trailing seconds.
+    pub smoothing_s: f64,
+    /// Frames quieter than this (dBFS RMS) count as silence.
+    pub voice_floor_db: f32,
+    /// A window needs at least this fraction of loud-enough frames to be judged at all.
+    pub min_voiced_fraction: f32,
+    /// Best score below this is reported as unknown.
+    pub threshold: f32,
+    pub scoring: Scoring,
+}
+
+impl AnalyzerConfig {
+    /// Defaults for a model, using its calibrated threshold.
+    pub fn for_model(model: &Model) -> Self {
+        Self {
+            hop_s: 0.5,
+            smoothing_s: 1.0,
+            voice_floor_db: DEFAULT_VOICE_FLOOR_DB,
+            min_voiced_fraction: 0.5,
+            threshold: model.metadata().default_threshold,
+            scoring: Scoring::Centroid,
+        }
+    }
+}
+
+/// Level under which a frame is treated as silence. Low enough for quiet vocals, high enough
+/// to ignore the noise floor of a typical recording.
+pub const DEFAULT_VOICE_FLOOR_DB: f32 = -45.0;
+
+/// An embedding of one hop's window, kept for enrolment from recent audio.
+#[derive(Debug, Clone)]
+pub struct HopEmbedding {
+    pub end_s: f64,
+    pub embedding: Vec<f32>,
+}
+
+pub struct Analyzer {
+    model: Arc<Model>,
+    library: Arc<SingerLibrary>,
+    cfg: AnalyzerConfig,
+    frontend: Frontend,
+    /// Recent frames; trimmed to the model window after each decision.
+    frames: Frames,
+    /// Frames produced since the stream started.
+    total_frames: u64,
+    /// Frame count at which the next decision is due.
+    next_decision_at: u64,
+    hop_frames: u64,
+    /// Score vectors of the last hops inside the smoothing span (`None` = unvoiced hop).
+    history: VecDeque<Option<Vec<f32>>>,
+    history_len: usize,
+    recent: VecDeque<HopEmbedding>,
+}
+
+impl Analyzer {
+    /// `input_rate` is the sample rate of the audio that will be pushed.
+    pub fn new(model: Arc<Model>, library: Arc<SingerLibrary>, cfg: AnalyzerConfig, input_rate: u32) -> Result<Self, String> {
+        library.check_model(model.metadata()).map_err(|e| e.to_string())?;
+        if !(cfg.hop_s > 0.0 && cfg.smoothing_s >= 0.0) {
+            return Err(format!("hop ({} s) must be positive and smoothing ({} s) non-negative", cfg.hop_s, cfg.smoothing_s));
+        }
+        let meta = model.metadata();
+        let frontend = Frontend::new(&meta.frontend, input_rate)?;
+        let period = meta.frontend.frame_period_s();
+        let hop_frames = ((cfg.hop_s / period).round() as u64).max(1);
+        let history_len = ((cfg.smoothing_s / cfg.hop_s).round() as usize).max(1);
+        Ok(Self {
+            model,
+            library,
+            frontend,
+            frames: Frames::default(),
+            total_frames: 0,
+            next_decision_at: hop_frames,
+            hop_frames,
+            history: VecDeque::with_capacity(history_len + 1),
+            history_len,
+            recent: VecDeque::new(),
+            cfg,
+        })
+    }
+
+    pub fn config(&self) -> &AnalyzerConfig {
+        &self.cfg
+    }
+
+    /// Swaps in a new library (after an enrolment, say). Smoothing restarts, since old scores
+    /// refer to the old singer list.
+    pub fn set_library(&mut self, library: Arc<SingerLibrary>) -> Result<(), String> {
+        library.check_model(self.model.metadata()).map_err(|e| e.to_string())?;
+        self.library = library;
+        self.history.clear();
+        Ok(())
+    }
+
+    pub fn set_threshold(&mut self, threshold: f32) {
+        self.cfg.threshold = threshold;
+    }
+
+    /// Embeddings of the voiced hops of the last `seconds`, oldest first.
+    pub fn recent_embeddings(&self, seconds: f64) -> Vec<Vec<f32>> {
+        let now = self.total_frames as f64 * self.model.metadata().frontend.frame_period_s();
+        self.recent.iter().filter(|h| h.end_s > now - seconds).map(|h| h.embedding.clone()).collect()
+    }
+
+    /// Consumes mono samples; appends every decision that became due.
+    pub fn push(&mut self, samples: &[f32], out: &mut Vec<Decision>) -> Result<(), ModelError> {
+        // Decisions are taken at fixed frame counts from the frames held, so block size only
+        // changes how many are due per call, never their content.
+        let before = self.frames.len();
+        self.frontend.push(samples, &mut self.frames);
+        self.total_frames += (self.frames.len() - before) as u64;
+        self.take_due_decisions(out)
+    }
+
+    /// Ends the stream: frames whatever the resampler still held and takes the decisions due.
+    pub fn finish(&mut self, out: &mut Vec<Decision>) -> Result<(), ModelError> {
+        let before = self.frames.len();
+        self.frontend.finish(&mut self.frames);
+        self.total_frames += (self.frames.len() - before) as u64;
+        self.take_due_decisions(out)
+    }
+
+    fn take_due_decisions(&mut self, out: &mut Vec<Decision>) -> Result<(), ModelError> {
+        while self.total_frames >= self.next_decision_at {
+            let decision = self.decide(self.next_decision_at)?;
+            out.push(decision);
+            self.next_decision_at += self.hop_frames;
+        }
+        self.trim_frames();
+        Ok(())
+    }
+
+    /// The decision for the window ending at frame `end_frame` (exclusive).
+    fn decide(&mut self, end_frame: u64) -> Result<Decision, ModelError> {
+        let meta = self.model.metadata();
+        let n_mels = meta.frontend.n_mels;
+        let period = meta.frontend.frame_period_s();
+        // Frames held: those in `self.frames` end at `total_frames`.
+        let held_start = self.total_frames - self.frames.len() as u64;
+        let end = (end_frame - held_start) as usize;
+        let start = end.saturating_sub(meta.window_frames);
+        let window = Frames {
+            mel: self.frames.mel[start * n_mels..end * n_mels].to_vec(),
+            level_db: self.frames.level_db[start..end].to_vec(),
+        };
+        let end_s = end_frame as f64 * period;
+        let start_s = (end_s - self.cfg.hop_s).max(0.0);
+
+        let voiced = window.level_db.iter().filter(|&&db| db >= self.cfg.voice_floor_db).count();
+        let voiced_fraction = voiced as f32 / window.len().max(1) as f32;
+        let scores = if voiced_fraction >= self.cfg.min_voiced_fraction {
+            let mel = voiced_mel(&window, n_mels, self.cfg.voice_floor_db);
+            match self.model.embed_utterance(&mel)? {
+                Some(embedding) => {
+                    let scores = self.library.score(&embedding, self.cfg.scoring);
+                    self.remember(end_s, embedding);
+                    Some(scores)
+                }
+                None => None,
+            }
+        } else {
+            None
+        };
+        self.history.push_back(scores.clone());
+        while self.history.len() > self.history_len {
+            self.history.pop_front();
+        }
+        Ok(match scores {
+            None => Decision { start_s, end_s, verdict: Verdict::NoVoice, confidence: 1.0 - voiced_fraction, top: Vec::new() },
+            Some(_) => self.smoothed_decision(start_s, end_s),
+        })
+    }
+
+    fn smoothed_decision(&self, start_s: f64, end_s: f64) -> Decision {
+        let n = self.library.singers.len();
+        let voiced: Vec<&Vec<f32>> = self.history.iter().flatten().filter(|s| s.len() == n).collect();
+        let mut mean = vec![0.0f32; n];
+        for s in &voiced {
+            mean.iter_mut().zip(s.iter()).for_each(|(m, v)| *m += v / voiced.len() as f32);
+        }
+        let mut ranked: Vec<(usize, f32)> = mean.into_iter().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let top: Vec<Candidate> = ranked
+            .iter()
+            .take(TOP_CANDIDATES)
+            .map(|&(i, score)| Candidate { singer: self.library.singers[i].name.clone(), score })
+            .collect();
+        let best = ranked.first().map(|&(i, s)| (i, s));
+        let (verdict, margin) = match best {
+            Some((i, score)) if score >= self.cfg.threshold => {
+                (Verdict::Singer(self.library.singers[i].name.clone()), score - self.cfg.threshold)
+            }
+            Some((_, score)) => (Verdict::Unknown, self.cfg.threshold - score),
+            None => (Verdict::Unknown, 1.0),
+        };
+        Decision { start_s, end_s, verdict, confidence: confidence_from_margin(margin), top }
+    }
+
+    fn remember(&mut self, end_s: f64, embedding: Vec<f32>) {
+        self.recent.push_back(HopEmbedding { end_s, embedding });
+        while self.recent.front().is_some_and(|h| h.end_s < end_s - RECENT_EMBEDDINGS_S) {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Keeps only the frames a future decision can still need.
+    fn trim_frames(&mut self) {
+        let meta = self.model.metadata();
+        let keep = meta.window_frames;
+        let held_start = self.total_frames - self.frames.len() as u64;
+        // The next window ends at `next_decision_at` and starts `window_frames` before it.
+        let needed_from = self.next_decision_at.saturating_sub(keep as u64);
+        let drop = needed_from.saturating_sub(held_start).min(self.frames.len() as u64) as usize;
+        if drop > 0 {
+            let n_mels = meta.frontend.n_mels;
+            self.frames.mel.drain(..drop * n_mels);
+            self.frames.level_db.drain(..drop);
+        }
+    }
+}
+
+/// Maps how far a score is past the threshold (in cosine units) to a confidence in [0.5, 1):
+/// a logistic with a 0.05 scale, so a margin of 0.1 reads as ~0.88.
+pub fn confidence_from_margin(margin: f32) -> f32 {
+    1.0 / (1.0 + (-margin.max(0.0) / 0.05).exp())
+}
+
+/// Runs a whole clip through a fresh analyzer, in blocks of `block` samples.
+pub fn analyze_samples(
+    model: Arc<Model>,
+    library: Arc<SingerLibrary>,
+    cfg: AnalyzerConfig,
+    samples: &[f32],
+    rate: u32,
+    block: usize,
+    mut progress: impl FnMut(usize),
+) -> Result<Vec<Decision>, String> {
+    let mut analyzer = Analyzer::new(model, library, cfg, rate)?;
+    let mut decisions = Vec::new();
+    for chunk in samples.chunks(block.max(1)) {
+        analyzer.push(chunk, &mut decisions).map_err(|e| e.to_string())?;
+        progress(chunk.len());
+    }
+    analyzer.finish(&mut decisions).map_err(|e| e.to_string())?;
+    Ok(decisions)
+}

@@ -1,0 +1,112 @@
+//! `singer-id bench`: real-time factors (seconds of audio processed per second of CPU time)
+//! of each stage and of the whole pipeline, median of several runs, measured in one process so
+//! the ratios between stages are comparable even on a noisy machine.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use singer_id::analyzer::{analyze_samples, AnalyzerConfig, DEFAULT_VOICE_FLOOR_DB};
+use singer_id::audio::decode_file;
+use singer_id::embed::clip_window_embeddings;
+use singer_id::frontend::frames_of_clip;
+use singer_id::library::SingerLibrary;
+
+use super::args::GlobalArgs;
+use super::load_model;
+
+/// Length of the synthetic signal used when no file is given.
+const SYNTHETIC_S: f64 = 20.0;
+const SYNTHETIC_RATE: u32 = 44100;
+
+pub fn run(global: &GlobalArgs, file: Option<&Path>, runs: usize) -> Result<()> {
+    let runs = runs.max(1);
+    let model = load_model(&global.model)?;
+    let (samples, rate, source) = match file {
+        Some(path) => {
+            let audio = decode_file(path)?;
+            (audio.samples, audio.sample_rate, path.display().to_string())
+        }
+        None => (synthetic_voice(), SYNTHETIC_RATE, format!("{SYNTHETIC_S} s synthetic vowel at {SYNTHETIC_RATE} Hz")),
+    };
+    let seconds = samples.len() as f64 / rate as f64;
+    let meta = model.metadata().clone();
+
+    // A one-singer library so the pipeline run includes scoring.
+    let mut library = SingerLibrary::new(&meta);
+    let enrol = &samples[..samples.len().min(rate as usize * 5)];
+    let refs = clip_window_embeddings(&model, enrol, rate, DEFAULT_VOICE_FLOOR_DB).map_err(anyhow::Error::msg)?;
+    if !refs.is_empty() {
+        library.enroll("bench", refs)?;
+    }
+    let library = Arc::new(library);
+    let cfg = AnalyzerConfig::for_model(&model);
+
+    let frames = frames_of_clip(&meta.frontend, &samples, rate).map_err(anyhow::Error::msg)?;
+    let window_len = meta.window_frames * meta.frontend.n_mels;
+    let window: Vec<f32> = frames.mel.iter().copied().cycle().take(window_len).collect();
+    // The analyzer runs one inference per hop; time that many.
+    let inferences = (seconds / cfg.hop_s).floor().max(1.0) as usize;
+
+    let frontend_s = median_time(runs, || {
+        frames_of_clip(&meta.frontend, &samples, rate).expect("config validated at load");
+    });
+    let single_s = median_time(runs, || {
+        model.embed_window(&window).expect("window has the model's shape");
+    });
+    let single_runs = median_time(runs, || {
+        for _ in 0..inferences {
+            model.embed_window(&window).expect("window has the model's shape");
+        }
+    });
+    let pipeline_s = median_time(runs, || {
+        analyze_samples(model.clone(), library.clone(), cfg.clone(), &samples, rate, 4096, |_| {}).expect("bench audio analyses");
+    });
+
+    println!("model {} ({}), {source}, {runs} run(s), median, one thread", meta.name, meta.precision);
+    println!("  frontend (resample + mel)     {:>10.1}x real time", seconds / frontend_s);
+    println!(
+        "  model, one window             {:>10.3} ms per inference ({:.1} s window)",
+        single_s * 1e3,
+        meta.window_s()
+    );
+    println!(
+        "  model at a {:.2} s hop          {:>10.1}x real time",
+        cfg.hop_s,
+        seconds / single_runs
+    );
+    println!("  whole pipeline (analyzer)     {:>10.1}x real time", seconds / pipeline_s);
+    Ok(())
+}
+
+fn median_time(runs: usize, mut f: impl FnMut()) -> f64 {
+    f(); // warm-up: caches, lazy plans
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// A harmonic tone with vibrato and syllable-like amplitude envelope: voiced, so every stage
+/// (gate, model, scoring) runs as it would on singing.
+fn synthetic_voice() -> Vec<f32> {
+    let n = (SYNTHETIC_S * SYNTHETIC_RATE as f64) as usize;
+    let mut phase = 0.0f64;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / SYNTHETIC_RATE as f64;
+            let f0 = 220.0 * (1.0 + 0.01 * (2.0 * std::f64::consts::PI * 5.5 * t).sin());
+            phase += 2.0 * std::f64::consts::PI * f0 / SYNTHETIC_RATE as f64;
+            let tone: f64 = (1..=12).map(|h| (h as f64 * phase).sin() / h as f64).sum();
+            let envelope = 0.6 + 0.4 * (2.0 * std::f64::consts::PI * 2.0 * t).sin();
+            (0.1 * tone * envelope) as f32
+        })
+        .collect()
+}

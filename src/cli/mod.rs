@@ -1,0 +1,46 @@
+//! Dispatch from parsed arguments to the commands.
+
+pub mod args;
+mod bench;
+mod commands;
+mod progress;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+
+use singer_id::library::SingerLibrary;
+use singer_id::model::Model;
+
+use args::{Cli, Command};
+
+pub fn run(cli: Cli) -> Result<()> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Enroll { library, name, files } => commands::enroll(global, &library, &name, &files),
+        Command::Analyze { file, library, format, output, tuning } => {
+            commands::analyze(global, &file, &library, format, output.as_deref(), &tuning)
+        }
+        Command::Library { library, action } => {
+            let library = library.context("--library FILE is required")?;
+            commands::library(&library, action)
+        }
+        Command::Eval { manifest, segment, json, scoring, threshold } => {
+            commands::eval(global, &manifest, segment, json, scoring, threshold)
+        }
+        Command::Calibrate { manifest, segment, scoring } => commands::calibrate(global, &manifest, segment, scoring),
+        Command::Bench { file, runs } => bench::run(global, file.as_deref(), runs),
+    }
+}
+
+fn load_model(name: &str) -> Result<Arc<Model>> {
+    Ok(Arc::new(Model::load_named(name)?))
+}
+
+/// Loads a library and checks it was made with `model`'s embeddings.
+fn load_library_for(path: &Path, model: &Model) -> Result<SingerLibrary> {
+    let library = SingerLibrary::load(path)?;
+    library.check_model(model.metadata())?;
+    Ok(library)
+}

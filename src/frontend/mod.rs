@@ -1,0 +1,190 @@
+//! Audio in, mel features out: mono samples at any rate → resampled to the model's rate →
+//! overlapping frames → mel energies (plus each frame's level, for voice-activity gating).
+//! Every parameter comes from the model's [`FrontendConfig`].
+
+pub mod config;
+pub mod mel;
+pub mod resample;
+pub mod spectrum;
+
+pub use config::FrontendConfig;
+
+use resample::StreamResampler;
+use spectrum::MelSpectrum;
+
+/// Level reported for a frame of digital silence, in dBFS.
+pub const SILENCE_DB: f32 = -120.0;
+
+/// Features of consecutive frames, appended to by [`Frontend::push`].
+#[derive(Debug, Clone, Default)]
+pub struct Frames {
+    /// `n_mels` values per frame, frame after frame.
+    pub mel: Vec<f32>,
+    /// RMS level of each frame's samples, in dBFS.
+    pub level_db: Vec<f32>,
+}
+
+impl Frames {
+    pub fn len(&self) -> usize {
+        self.level_db.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.level_db.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.mel.clear();
+        self.level_db.clear();
+    }
+}
+
+/// Streaming frontend: push samples in any block sizes, get identical frames.
+pub struct Frontend {
+    cfg: FrontendConfig,
+    resampler: StreamResampler,
+    spectrum: MelSpectrum,
+    /// Resampled samples not yet fully consumed by framing.
+    samples: Vec<f32>,
+    /// Scratch for one frame's mel values.
+    mel_frame: Vec<f32>,
+    /// Scratch for the resampler's output of one push.
+    resampled: Vec<f32>,
+}
+
+impl Frontend {
+    /// `input_rate` is the rate of the audio that will be pushed.
+    pub fn new(cfg: &FrontendConfig, input_rate: u32) -> Result<Self, String> {
+        cfg.validate()?;
+        Ok(Self {
+            resampler: StreamResampler::new(input_rate, cfg.sample_rate)?,
+            spectrum: MelSpectrum::new(cfg),
+            samples: Vec::with_capacity(cfg.n_fft * 4),
+            mel_frame: vec![0.0; cfg.n_mels],
+            resampled: Vec::new(),
+            cfg: cfg.clone(),
+        })
+    }
+
+    pub fn config(&self) -> &FrontendConfig {
+        &self.cfg
+    }
+
+    /// Consumes mono `input` samples; appends every completed frame to `frames`.
+    /// Non-finite samples (NaN, ±Inf) are treated as silence.
+    pub fn push(&mut self, input: &[f32], frames: &mut Frames) {
+        self.resampled.clear();
+        let mut rest = input;
+        // Sanitise in small stack pieces so a NaN never reaches the resampler's filters.
+        let mut clean = [0.0f32; 256];
+        while !rest.is_empty() {
+            let n = rest.len().min(clean.len());
+            for (c, &x) in clean.iter_mut().zip(&rest[..n]) {
+                *c = if x.is_finite() { x } else { 0.0 };
+            }
+            self.resampler.push(&clean[..n], &mut self.resampled);
+            rest = &rest[n..];
+        }
+        self.frame_resampled(frames);
+    }
+
+    /// Ends the stream: flushes the resampler and frames what it held back. Frames are only
+    /// ever made from whole `n_fft` windows, so a short tail produces no extra frame.
+    pub fn finish(&mut self, frames: &mut Frames) {
+        self.resampled.clear();
+        self.resampler.flush(&mut self.resampled);
+        self.frame_resampled(frames);
+    }
+
+    fn frame_resampled(&mut self, frames: &mut Frames) {
+        self.samples.extend_from_slice(&self.resampled);
+        let (n_fft, hop) = (self.cfg.n_fft, self.cfg.hop_length);
+        let mut start = 0;
+        while start + n_fft <= self.samples.len() {
+            let frame = &self.samples[start..start + n_fft];
+            self.spectrum.compute(frame, &mut self.mel_frame);
+            frames.mel.extend_from_slice(&self.mel_frame);
+            frames.level_db.push(rms_db(frame));
+            start += hop;
+        }
+        self.samples.drain(..start.min(self.samples.len()));
+    }
+}
+
+/// RMS level of `samples` in dBFS, floored at [`SILENCE_DB`].
+pub fn rms_db(samples: &[f32]) -> f32 {
+    let mean_square = samples.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>() / samples.len().max(1) as f64;
+    if mean_square <= 0.0 {
+        return SILENCE_DB;
+    }
+    ((10.0 * mean_square.log10()) as f32).max(SILENCE_DB)
+}
+
+/// The mel values of the frames at or above `floor_db`, concatenated: silence between phrases
+/// says nothing about who sings, so enrolment and evaluation embed only the voiced frames.
+pub fn voiced_mel(frames: &Frames, n_mels: usize, floor_db: f32) -> Vec<f32> {
+    let mut mel = Vec::with_capacity(frames.mel.len());
+    for (i, &db) in frames.level_db.iter().enumerate() {
+        if db >= floor_db {
+            mel.extend_from_slice(&frames.mel[i * n_mels..(i + 1) * n_mels]);
+        }
+    }
+    mel
+}
+
+/// Convenience for whole clips: the frames of `samples` recorded at `rate`.
+pub fn frames_of_clip(cfg: &FrontendConfig, samples: &[f32], rate: u32) -> Result<Frames, String> {
+    let mut frontend = Frontend::new(cfg, rate)?;
+    let mut frames = Frames::default();
+    frontend.push(samples, &mut frames);
+    frontend.finish(&mut frames);
+    Ok(frames)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frontend::config::ge2e_config;
+
+    #[test]
+    fn frame_count_follows_hop() {
+        let cfg = ge2e_config();
+        let frames = frames_of_clip(&cfg, &vec![0.1; 16000], 16000).unwrap();
+        // (16000 - 400) / 160 + 1 = 98 frames
+        assert_eq!(frames.len(), 98);
+        assert_eq!(frames.mel.len(), 98 * 40);
+    }
+
+    #[test]
+    fn any_block_split_gives_identical_frames() {
+        let cfg = ge2e_config();
+        let input: Vec<f32> = (0..30000).map(|i| ((i as f32) * 0.01).sin() * 0.3).collect();
+        let whole = frames_of_clip(&cfg, &input, 44100).unwrap();
+        for block in [1usize, 3, 100, 511, 4096] {
+            let mut fe = Frontend::new(&cfg, 44100).unwrap();
+            let mut frames = Frames::default();
+            for chunk in input.chunks(block) {
+                fe.push(chunk, &mut frames);
+            }
+            fe.finish(&mut frames);
+            assert_eq!(frames.mel, whole.mel, "block {block}");
+            assert_eq!(frames.level_db, whole.level_db, "block {block}");
+        }
+    }
+
+    #[test]
+    fn non_finite_samples_are_silence() {
+        let cfg = ge2e_config();
+        let mut input = vec![0.0f32; 4000];
+        input[100] = f32::NAN;
+        input[200] = f32::INFINITY;
+        let frames = frames_of_clip(&cfg, &input, 16000).unwrap();
+        assert!(frames.mel.iter().all(|v| *v == 0.0));
+        assert!(frames.level_db.iter().all(|v| *v == SILENCE_DB));
+    }
+
+    #[test]
+    fn rms_of_full_scale_square_is_zero_db() {
+        assert!((rms_db(&[1.0, -1.0, 1.0, -1.0])).abs() < 1e-6);
+    }
+}

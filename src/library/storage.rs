@@ -1,0 +1,150 @@
+//! Saving and loading a library as versioned JSON. A save goes to a temporary file that is
+//! renamed over the old one, so a crash mid-write never loses the library; a file that is
+//! damaged or from a newer version is refused and left untouched.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::SingerLibrary;
+use crate::fsutil::write_atomically;
+
+/// Marks a file as a singer library (so a random JSON file is not mistaken for one).
+pub const LIBRARY_FORMAT: &str = "singer-id-library";
+/// The layout this build writes; it reads this one and older ones.
+pub const LIBRARY_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("cannot read singer library {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("singer library {path} is damaged ({reason}); it was left untouched")]
+    Damaged { path: PathBuf, reason: String },
+    #[error("singer library {path} has format version {version}, newer than this build reads ({LIBRARY_VERSION}); update singer-id")]
+    TooNew { path: PathBuf, version: u32 },
+    #[error("this library was made with model space '{library_space}', but model '{model_name}' uses '{model_space}': re-enrol the singers with this model")]
+    WrongModel { library_space: String, model_space: String, model_name: String },
+    #[error("no singer named '{0}' in the library")]
+    NoSuchSinger(String),
+    #[error("{0}")]
+    BadName(String),
+    #[error("nothing to enrol for '{0}': no voiced audio found")]
+    NothingToEnroll(String),
+    #[error("cannot write singer library {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    format: &'a str,
+    version: u32,
+    #[serde(flatten)]
+    library: &'a SingerLibrary,
+}
+
+/// Just the header, read first so a future version is recognised even if its body changed.
+#[derive(Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+}
+
+#[derive(Deserialize)]
+struct FileIn {
+    #[serde(flatten)]
+    library: SingerLibrary,
+}
+
+impl SingerLibrary {
+    /// Serialises to the versioned JSON layout (also used for plugin state).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&FileOut { format: LIBRARY_FORMAT, version: LIBRARY_VERSION, library: self })
+            .expect("a library always serialises")
+    }
+
+    /// Parses the versioned JSON layout; `origin` names the source in errors.
+    pub fn from_json(text: &str, origin: &Path) -> Result<Self, LibraryError> {
+        let damaged = |reason: String| LibraryError::Damaged { path: origin.to_path_buf(), reason };
+        let header: Header = serde_json::from_str(text).map_err(|e| damaged(format!("not a singer library: {e}")))?;
+        if header.format != LIBRARY_FORMAT {
+            return Err(damaged(format!("format is '{}', expected '{LIBRARY_FORMAT}'", header.format)));
+        }
+        if header.version > LIBRARY_VERSION {
+            return Err(LibraryError::TooNew { path: origin.to_path_buf(), version: header.version });
+        }
+        let file: FileIn = serde_json::from_str(text).map_err(|e| damaged(e.to_string()))?;
+        file.library.validate().map_err(damaged)?;
+        Ok(file.library)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        for singer in &self.singers {
+            if !seen.insert(singer.name.as_str()) {
+                return Err(format!("singer '{}' appears twice", singer.name));
+            }
+            if singer.references.is_empty() {
+                return Err(format!("singer '{}' has no reference embeddings", singer.name));
+            }
+            let vectors = singer.references.iter().chain(std::iter::once(&singer.centroid));
+            for v in vectors {
+                if v.len() != self.embedding_size || v.iter().any(|x| !x.is_finite()) {
+                    return Err(format!("singer '{}' has an embedding of the wrong size or with non-finite values", singer.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn load(path: &Path) -> Result<Self, LibraryError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LibraryError::Io { path: path.to_path_buf(), source })?;
+        Self::from_json(&text, path)
+    }
+
+    /// Writes atomically: the old file stays intact until the new one is complete.
+    pub fn save(&self, path: &Path) -> Result<(), LibraryError> {
+        write_atomically(path, self.to_json().as_bytes()).map_err(|source| LibraryError::Write { path: path.to_path_buf(), source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::library_3d;
+    use super::*;
+
+    #[test]
+    fn round_trips_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lib.json");
+        let lib = library_3d();
+        lib.save(&path).unwrap();
+        assert_eq!(SingerLibrary::load(&path).unwrap(), lib);
+    }
+
+    #[test]
+    fn damaged_and_future_files_are_refused_and_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lib.json");
+        let json = library_3d().to_json();
+        for (bad, want_too_new) in [
+            (json[..json.len() / 2].to_string(), false),
+            ("{\"hello\": 1}".to_string(), false),
+            (json.replace("\"version\":1", "\"version\":99"), true),
+            (json.replace("\"format\":\"singer-id-library\"", "\"format\":\"other\""), false),
+        ] {
+            std::fs::write(&path, &bad).unwrap();
+            let err = SingerLibrary::load(&path).unwrap_err();
+            assert_eq!(matches!(err, LibraryError::TooNew { .. }), want_too_new, "{err}");
+            assert!(err.to_string().contains("lib.json"), "{err}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), bad, "file must be left as it was");
+        }
+    }
+
+    #[test]
+    fn wrong_sized_embedding_is_damage() {
+        let mut lib = library_3d();
+        lib.singers[0].centroid.push(0.0);
+        let err = SingerLibrary::from_json(&lib.to_json(), Path::new("x.json")).unwrap_err();
+        assert!(matches!(err, LibraryError::Damaged { .. }), "{err}");
+    }
+}

@@ -1,0 +1,182 @@
+//! Runs a singer-embedding network with tract: a window of mel frames in, an L2-normalised
+//! embedding out. Loading checks the model's checksum and metadata, so a damaged or mismatched
+//! file is a clear error rather than wrong answers.
+
+pub mod metadata;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use tract_onnx::prelude::*;
+
+pub use metadata::ModelMetadata;
+
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("cannot read model file {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("model metadata {path} is invalid: {reason}")]
+    Metadata { path: PathBuf, reason: String },
+    #[error("model file {path} is damaged: its SHA-256 is {actual}, the metadata says {expected}")]
+    Checksum { path: PathBuf, expected: String, actual: String },
+    #[error("model file {path} could not be loaded by tract: {reason}")]
+    Load { path: PathBuf, reason: String },
+    #[error("inference failed: {0}")]
+    Run(String),
+}
+
+/// tract's optimised, runnable plan (already reference-counted).
+type Plan = Arc<TypedRunnableModel>;
+
+/// A loaded, optimised model. Cheap to share (`Arc`) between threads and plugin instances:
+/// running it needs only `&self`.
+pub struct Model {
+    meta: ModelMetadata,
+    plan: Plan,
+}
+
+/// The model directory that ships with the crate.
+pub fn bundled_models_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+/// Name of the model used when none is given.
+pub const DEFAULT_MODEL: &str = "v0-ge2e-int8";
+
+/// Resolves a model argument: a path to a `.json` metadata file, or the name of a model in
+/// `models/` (e.g. `v0-ge2e-f32`).
+pub fn resolve_model_path(name_or_path: &str) -> PathBuf {
+    let as_path = Path::new(name_or_path);
+    if name_or_path.ends_with(".json") || as_path.components().count() > 1 {
+        as_path.to_path_buf()
+    } else {
+        bundled_models_dir().join(format!("{name_or_path}.json"))
+    }
+}
+
+impl Model {
+    /// Loads `<name>.json` and the ONNX file it names, verifying the checksum.
+    pub fn load(metadata_path: &Path) -> Result<Self, ModelError> {
+        let meta = ModelMetadata::load(metadata_path)?;
+        let onnx_path = meta.onnx_path(metadata_path);
+        let bytes = std::fs::read(&onnx_path).map_err(|source| ModelError::Io { path: onnx_path.clone(), source })?;
+        let actual = hex_sha256(&bytes);
+        if !actual.eq_ignore_ascii_case(&meta.onnx_sha256) {
+            return Err(ModelError::Checksum { path: onnx_path, expected: meta.onnx_sha256.clone(), actual });
+        }
+        let plan = build_plan(&bytes, &meta)
+            .map_err(|e| ModelError::Load { path: onnx_path.clone(), reason: format!("{e:#}") })?;
+        Ok(Self { meta, plan })
+    }
+
+    /// Loads a model given as a name in `models/` or a path (see [`resolve_model_path`]).
+    pub fn load_named(name_or_path: &str) -> Result<Self, ModelError> {
+        Self::load(&resolve_model_path(name_or_path))
+    }
+
+    pub fn metadata(&self) -> &ModelMetadata {
+        &self.meta
+    }
+
+    /// Embeds exactly `window_frames` frames (`window_frames * n_mels` values, time-major).
+    pub fn embed_window(&self, mel: &[f32]) -> Result<Vec<f32>, ModelError> {
+        let (frames, n_mels) = (self.meta.window_frames, self.meta.frontend.n_mels);
+        if mel.len() != frames * n_mels {
+            return Err(ModelError::Run(format!(
+                "expected {frames}x{n_mels} mel values, got {}",
+                mel.len()
+            )));
+        }
+        let input = Tensor::from_shape(&[1, frames, n_mels], mel).map_err(|e| ModelError::Run(e.to_string()))?;
+        let outputs = self.plan.run(tvec!(input.into_tvalue())).map_err(|e| ModelError::Run(e.to_string()))?;
+        let view = outputs[0].to_plain_array_view::<f32>().map_err(|e| ModelError::Run(e.to_string()))?;
+        let mut embedding: Vec<f32> = view.iter().copied().collect();
+        if embedding.len() != self.meta.embedding_size {
+            return Err(ModelError::Run(format!(
+                "model returned {} values, metadata says {}",
+                embedding.len(),
+                self.meta.embedding_size
+            )));
+        }
+        l2_normalize(&mut embedding);
+        Ok(embedding)
+    }
+
+    /// Embeddings of an utterance of any length, one per window of `window_frames` with 50%
+    /// overlap (as resemblyzer's `embed_utterance`). Input shorter than a window is looped to
+    /// fill one, so a 1-second unit still gets an embedding. Empty if there are no frames.
+    pub fn window_embeddings(&self, mel: &[f32]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let n_mels = self.meta.frontend.n_mels;
+        let n_frames = mel.len() / n_mels;
+        let window = self.meta.window_frames;
+        if n_frames == 0 {
+            return Ok(Vec::new());
+        }
+        if n_frames < window {
+            let looped: Vec<f32> = mel.iter().copied().cycle().take(window * n_mels).collect();
+            return Ok(vec![self.embed_window(&looped)?]);
+        }
+        let step = (window / 2).max(1);
+        let mut starts: Vec<usize> = (0..=n_frames - window).step_by(step).collect();
+        // Cover the tail too when the last window stops short of it by more than half a step.
+        if n_frames - window - starts.last().copied().unwrap_or(0) > step / 2 {
+            starts.push(n_frames - window);
+        }
+        starts.into_iter().map(|start| self.embed_window(&mel[start * n_mels..(start + window) * n_mels])).collect()
+    }
+
+    /// One embedding for a whole utterance: the re-normalised mean of its window embeddings.
+    /// `None` if there are no frames.
+    pub fn embed_utterance(&self, mel: &[f32]) -> Result<Option<Vec<f32>>, ModelError> {
+        let windows = self.window_embeddings(mel)?;
+        if windows.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(mean_direction(&windows)))
+    }
+}
+
+/// The re-normalised mean of unit vectors: the direction they agree on.
+pub fn mean_direction(vectors: &[Vec<f32>]) -> Vec<f32> {
+    let mut sum = vec![0.0f32; vectors.first().map_or(0, Vec::len)];
+    for v in vectors {
+        sum.iter_mut().zip(v).for_each(|(s, x)| *s += x);
+    }
+    l2_normalize(&mut sum);
+    sum
+}
+
+fn build_plan(bytes: &[u8], meta: &ModelMetadata) -> TractResult<Plan> {
+    let mut reader = std::io::Cursor::new(bytes);
+    let shape = [1, meta.window_frames, meta.frontend.n_mels];
+    tract_onnx::onnx()
+        .model_for_read(&mut reader)?
+        .with_input_fact(0, f32::fact(shape).into())?
+        .into_optimized()?
+        .into_runnable()
+}
+
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Scales `v` to unit length (left as is when it is all zeros).
+pub fn l2_normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 && norm.is_finite() {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Cosine similarity of two vectors (0 when either is all zeros).
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
+}

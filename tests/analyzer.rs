@@ -1,0 +1,76 @@
+//! The analyzer gives identical decisions however the audio is split into blocks, and gates
+//! silence as "no voice".
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{default_model, repo_path, Rng};
+use singer_id::analyzer::{Analyzer, AnalyzerConfig, DEFAULT_VOICE_FLOOR_DB};
+use singer_id::audio::decode_file;
+use singer_id::decision::{Decision, Verdict};
+use singer_id::embed::clip_window_embeddings;
+use singer_id::library::SingerLibrary;
+
+fn demo_library() -> Arc<SingerLibrary> {
+    let model = default_model();
+    let mut library = SingerLibrary::new(model.metadata());
+    for name in ["yuki", "rei", "scott"] {
+        let audio = decode_file(&repo_path(&format!("demo/enroll/{name}.flac"))).unwrap();
+        let refs = clip_window_embeddings(&model, &audio.samples, audio.sample_rate, DEFAULT_VOICE_FLOOR_DB).unwrap();
+        library.enroll(name, refs).unwrap();
+    }
+    Arc::new(library)
+}
+
+fn run(samples: &[f32], rate: u32, blocks: &mut dyn FnMut() -> usize) -> Vec<Decision> {
+    let model = default_model();
+    let cfg = AnalyzerConfig::for_model(&model);
+    let mut analyzer = Analyzer::new(model, demo_library(), cfg, rate).unwrap();
+    let mut out = Vec::new();
+    let mut rest = samples;
+    while !rest.is_empty() {
+        let n = blocks().min(rest.len());
+        analyzer.push(&rest[..n], &mut out).unwrap();
+        rest = &rest[n..];
+    }
+    analyzer.finish(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn block_size_does_not_change_decisions() {
+    let audio = decode_file(&repo_path("demo/demo-track.flac")).unwrap();
+    let clip = &audio.samples[..(audio.sample_rate as usize * 12).min(audio.samples.len())];
+    let whole = run(clip, audio.sample_rate, &mut || usize::MAX);
+    assert!(whole.len() >= 20, "{} decisions", whole.len());
+    for fixed in [1usize, 64, 441, 16384] {
+        assert_eq!(run(clip, audio.sample_rate, &mut || fixed), whole, "block size {fixed}");
+    }
+    let mut rng = Rng::new(7);
+    assert_eq!(run(clip, audio.sample_rate, &mut || rng.below(5000) as usize), whole, "random blocks (zero-length included)");
+}
+
+#[test]
+fn silence_is_no_voice_and_resampled_rates_work() {
+    for rate in [8000u32, 44100, 96000] {
+        let silence = vec![0.0f32; rate as usize * 3];
+        let decisions = run(&silence, rate, &mut || 512);
+        assert_eq!(decisions.len(), 6, "{rate} Hz: one decision per 0.5 s");
+        assert!(decisions.iter().all(|d| d.verdict == Verdict::NoVoice), "{rate} Hz: {decisions:?}");
+    }
+}
+
+#[test]
+fn non_finite_input_is_treated_as_silence() {
+    let mut samples = vec![0.0f32; 48000 * 2];
+    for (i, s) in samples.iter_mut().enumerate() {
+        *s = match i % 3 {
+            0 => f32::NAN,
+            1 => f32::INFINITY,
+            _ => f32::NEG_INFINITY,
+        };
+    }
+    let decisions = run(&samples, 48000, &mut || 1000);
+    assert!(decisions.iter().all(|d| d.verdict == Verdict::NoVoice));
+}

@@ -1,0 +1,164 @@
+//! The `singer-id` binary end to end: the demo is analysed right, every format is valid, and
+//! bad input fails with a message that names the file and the problem.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::repo_path;
+
+fn singer_id(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_singer-id")).arg("--quiet").args(args).output().expect("binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn enrolled_demo_library(dir: &Path) -> PathBuf {
+    let lib = dir.join("singers.json");
+    for name in ["yuki", "rei", "scott"] {
+        let file = repo_path(&format!("demo/enroll/{name}.flac"));
+        let out = singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", name, file.to_str().unwrap()]);
+        assert!(out.status.success(), "enroll {name}: {}", stderr(&out));
+    }
+    lib
+}
+
+/// Sections of the demo track: (start, end, expected label).
+fn demo_sections() -> Vec<(f64, f64, String)> {
+    let text = std::fs::read_to_string(repo_path("demo/demo-track.sections.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn demo_track_names_the_right_singer_in_every_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    let track = repo_path("demo/demo-track.flac");
+    let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap(), "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let decisions = json["decisions"].as_array().unwrap();
+    for (start, end, expected) in demo_sections() {
+        // Judge the middle of each section: the model window (1.6 s) and smoothing blur edges.
+        let inside: Vec<&serde_json::Value> = decisions
+            .iter()
+            .filter(|d| d["start_s"].as_f64().unwrap() >= start + 2.0 && d["end_s"].as_f64().unwrap() <= end)
+            .collect();
+        assert!(!inside.is_empty(), "no decision inside {start}-{end}");
+        let label = |d: &serde_json::Value| match d["verdict"]["kind"].as_str().unwrap() {
+            "singer" => d["verdict"]["name"].as_str().unwrap().to_string(),
+            "unknown" => "unknown".into(),
+            _ => "no voice".into(),
+        };
+        let right = inside.iter().filter(|d| {
+            let l = label(d);
+            if expected == "instrumental" { l == "no voice" || l == "unknown" } else { l == expected }
+        });
+        let share = right.count() as f64 / inside.len() as f64;
+        assert!(share >= 0.75, "{start}-{end} s should be {expected}: {:?}", inside.iter().map(|d| label(d)).collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn csv_and_audacity_outputs_are_well_formed_and_written_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    let track = repo_path("demo/demo-track.flac");
+    for (format, check) in [
+        ("csv", Box::new(|t: &str| t.starts_with("start_s,end_s,label,confidence\n")) as Box<dyn Fn(&str) -> bool>),
+        ("audacity", Box::new(|t: &str| t.lines().all(|l| l.split('\t').count() == 3))),
+    ] {
+        let path = dir.path().join(format!("out.{format}"));
+        let out = singer_id(&[
+            "analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap(), "--format", format, "--output", path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(check(&text) && text.lines().count() > 3, "{format}:\n{text}");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("tmp")).collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn library_commands_list_rename_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    let lib = lib.to_str().unwrap();
+    assert!(singer_id(&["library", "--library", lib, "rename", "rei", "Rei"]).status.success());
+    assert!(singer_id(&["library", "--library", lib, "remove", "scott"]).status.success());
+    let listed = stdout(&singer_id(&["library", "--library", lib, "list"]));
+    assert!(listed.contains("2 singer(s)") && listed.contains("Rei") && !listed.contains("scott"), "{listed}");
+    let missing = singer_id(&["library", "--library", lib, "remove", "nobody"]);
+    assert!(!missing.status.success() && stderr(&missing).contains("nobody"));
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib.json");
+    let out = singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", "x", "/no/such/file.wav"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("/no/such/file.wav"), "{}", stderr(&out));
+    assert!(!lib.exists(), "a failed enrolment must not create the library");
+}
+
+#[test]
+fn corrupt_audio_is_a_clear_error_and_the_library_is_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    let before = std::fs::read(&lib).unwrap();
+    let bad = dir.path().join("broken.flac");
+    std::fs::write(&bad, b"fLaC this is not really flac data at all").unwrap();
+    let out = singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", "x", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("broken.flac"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&lib).unwrap(), before);
+}
+
+#[test]
+fn empty_manifest_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("empty.csv");
+    std::fs::write(&manifest, "path,singer,group,role\n").unwrap();
+    let out = singer_id(&["eval", manifest.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("empty.csv"), "{}", stderr(&out));
+}
+
+#[test]
+fn damaged_library_and_missing_model_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib.json");
+    std::fs::write(&lib, "{ not json").unwrap();
+    let track = repo_path("demo/demo-track.flac");
+    let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains("lib.json") && stderr(&out).contains("damaged"), "{}", stderr(&out));
+
+    let out = singer_id(&["--model", "/no/such/model.json", "analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains("/no/such/model.json"), "{}", stderr(&out));
+}
+
+#[test]
+fn library_from_another_model_asks_to_re_enrol() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    let text = std::fs::read_to_string(&lib).unwrap().replace("resemblyzer-ge2e-0.1.4", "some-other-model");
+    std::fs::write(&lib, text).unwrap();
+    let track = repo_path("demo/demo-track.flac");
+    let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains("re-enrol"), "{}", stderr(&out));
+}
