@@ -4,7 +4,7 @@ Run with the models/ virtual environment (models/setup_venv.sh):
     models/.venv/bin/python demo/make_demo.py [--data ../shared/data]
 
 Writes (16 kHz mono 16-bit FLAC, deterministic):
-  demo/enroll/{yuki,rei,scott}.flac   ~20 s of each singer, for enrolment
+  demo/enroll/{yuki,erithacus,scott}.flac   ~20 s of each singer, for enrolment
   demo/demo-track.flac                a 45 s track: instrumental intro, the three singers in
                                       turn over a quiet accompaniment, an instrumental break
   demo/demo-track.sections.csv        the ground truth of the track, one row per section
@@ -22,7 +22,7 @@ RATE = 16000
 SINGERS = {
     # name: (folder in utau/, licence note)
     "yuki": "imagawa-yuki",  # Public Domain (kgs233/UTAU-Yuki)
-    "rei": "torone-rei",  # MIT (gansaibow/torone_rei)
+    "erithacus": "erithacus",  # CC BY 4.0 (ErithacusProject/ErithacusVB)
     "scott": "scottpoid",  # SCOTTPOID terms: redistribution of edited parts with credit
 }
 MUSIC = "Hungarian_Dance_number_5_-_Allegro_in_F_sharp_minor_(string_orchestra).ogg"  # Public Domain
@@ -33,7 +33,7 @@ SECTIONS = [
     (3.0, 13.0, "yuki"),
     (13.0, 23.0, "scott"),
     (23.0, 27.0, "instrumental"),
-    (27.0, 37.0, "rei"),
+    (27.0, 37.0, "erithacus"),
     (37.0, 45.0, "yuki"),
 ]
 # Accompaniment under the vocals, relative to the vocal RMS: audible but not masking.

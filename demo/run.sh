@@ -8,7 +8,7 @@ bin=target/release/singer-id
 library=$(mktemp -d)/demo-singers.json
 trap 'rm -rf "$(dirname "$library")"' EXIT
 
-for singer in yuki rei scott; do
+for singer in yuki erithacus scott; do
   "$bin" enroll --library "$library" --name "$singer" "demo/enroll/$singer.flac"
 done
 echo

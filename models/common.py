@@ -19,7 +19,12 @@ DATA_DIR = Path(os.environ.get("SINGER_ID_DATA", REPO_DIR.parent / "shared" / "d
 EMBEDDING_SPACE = "resemblyzer-ge2e-0.1.4"
 WINDOW_FRAMES = 160
 EMBEDDING_SIZE = 256
-DEFAULT_THRESHOLD = 0.75  # placeholder until calibrated (see models/README.md)
+# Written into the metadata as a placeholder; export.sh then replaces it with the threshold at
+# the equal error rate on training singers (`singer-id calibrate calibration.csv --segment 1`).
+DEFAULT_THRESHOLD = 0.75
+# resemblyzer's preprocess_wav raises every utterance to -30 dBFS (never lowers it) before the
+# encoder sees it; the Rust model runner applies the same per window (docs/model-format.md).
+INPUT_LEVEL = {"target_dbfs": -30.0, "increase_only": True}
 # sha256 of resemblyzer-0.1.4's resemblyzer/pretrained.pt: the export refuses other weights.
 PRETRAINED_SHA256 = "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
 
@@ -79,7 +84,10 @@ def load_encoder():
     from pathlib import Path as _P
 
     import resemblyzer
+    import torch
     from resemblyzer import VoiceEncoder
+
+    torch.set_num_threads(1)  # same float summation order on every machine and run
 
     weights = _P(resemblyzer.__file__).parent / "pretrained.pt"
     got = sha256_file(weights)
@@ -136,6 +144,7 @@ def write_metadata(onnx_path: Path, name: str, precision: str, description: str)
         "embedding_size": EMBEDDING_SIZE,
         "default_threshold": DEFAULT_THRESHOLD,
         "frontend": FRONTEND,
+        "input_level": INPUT_LEVEL,
     }
     path = onnx_path.with_suffix(".json")
     path.write_text(json.dumps(meta, indent=2) + "\n")

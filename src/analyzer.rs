@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::decision::{Candidate, Decision, Verdict};
-use crate::frontend::{voiced_mel, Frames, Frontend};
+use crate::frontend::{voiced_frames, Frames, Frontend};
 use crate::library::{Scoring, SingerLibrary};
 use crate::model::{Model, ModelError};
 
@@ -175,8 +175,8 @@ impl Analyzer {
         let voiced = window.level_db.iter().filter(|&&db| db >= self.cfg.voice_floor_db).count();
         let voiced_fraction = voiced as f32 / window.len().max(1) as f32;
         let scores = if voiced_fraction >= self.cfg.min_voiced_fraction {
-            let mel = voiced_mel(&window, n_mels, self.cfg.voice_floor_db);
-            match self.model.embed_utterance(&mel)? {
+            let voiced = voiced_frames(&window, n_mels, self.cfg.voice_floor_db);
+            match self.model.embed_utterance(&voiced)? {
                 Some(embedding) => {
                     let scores = self.library.score(&embedding, self.cfg.scoring);
                     self.remember(end_s, embedding);

@@ -1,7 +1,7 @@
 //! Whole-clip embeddings, for enrolment and evaluation: decoded audio → frames → voiced frames
 //! → window embeddings. The analyzer does the same per hop on a stream.
 
-use crate::frontend::{frames_of_clip, voiced_mel};
+use crate::frontend::{frames_of_clip, voiced_frames};
 use crate::model::{mean_direction, Model};
 
 /// The window embeddings of a clip's voiced frames: what enrolment stores for a singer.
@@ -9,8 +9,8 @@ use crate::model::{mean_direction, Model};
 pub fn clip_window_embeddings(model: &Model, samples: &[f32], rate: u32, floor_db: f32) -> Result<Vec<Vec<f32>>, String> {
     let meta = model.metadata();
     let frames = frames_of_clip(&meta.frontend, samples, rate)?;
-    let mel = voiced_mel(&frames, meta.frontend.n_mels, floor_db);
-    model.window_embeddings(&mel).map_err(|e| e.to_string())
+    let voiced = voiced_frames(&frames, meta.frontend.n_mels, floor_db);
+    model.window_embeddings(&voiced).map_err(|e| e.to_string())
 }
 
 /// One embedding for a test unit. A unit is always scored, so when none of its frames is
@@ -18,10 +18,10 @@ pub fn clip_window_embeddings(model: &Model, samples: &[f32], rate: u32, floor_d
 pub fn unit_embedding(model: &Model, samples: &[f32], rate: u32, floor_db: f32) -> Result<Option<Vec<f32>>, String> {
     let meta = model.metadata();
     let frames = frames_of_clip(&meta.frontend, samples, rate)?;
-    let mut mel = voiced_mel(&frames, meta.frontend.n_mels, floor_db);
-    if mel.is_empty() {
-        mel = frames.mel;
+    let mut voiced = voiced_frames(&frames, meta.frontend.n_mels, floor_db);
+    if voiced.is_empty() {
+        voiced = frames;
     }
-    let windows = model.window_embeddings(&mel).map_err(|e| e.to_string())?;
+    let windows = model.window_embeddings(&voiced).map_err(|e| e.to_string())?;
     Ok((!windows.is_empty()).then(|| mean_direction(&windows)))
 }

@@ -22,9 +22,9 @@ fn stdout(out: &Output) -> String {
 
 fn enrolled_demo_library(dir: &Path) -> PathBuf {
     let lib = dir.join("singers.json");
-    for name in ["yuki", "rei", "scott"] {
+    for name in common::demo_singers() {
         let file = repo_path(&format!("demo/enroll/{name}.flac"));
-        let out = singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", name, file.to_str().unwrap()]);
+        let out = singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", &name, file.to_str().unwrap()]);
         assert!(out.status.success(), "enroll {name}: {}", stderr(&out));
     }
     lib
@@ -98,10 +98,10 @@ fn library_commands_list_rename_remove() {
     let dir = tempfile::tempdir().unwrap();
     let lib = enrolled_demo_library(dir.path());
     let lib = lib.to_str().unwrap();
-    assert!(singer_id(&["library", "--library", lib, "rename", "rei", "Rei"]).status.success());
+    assert!(singer_id(&["library", "--library", lib, "rename", "erithacus", "Robin"]).status.success());
     assert!(singer_id(&["library", "--library", lib, "remove", "scott"]).status.success());
     let listed = stdout(&singer_id(&["library", "--library", lib, "list"]));
-    assert!(listed.contains("2 singer(s)") && listed.contains("Rei") && !listed.contains("scott"), "{listed}");
+    assert!(listed.contains("2 singer(s)") && listed.contains("Robin") && !listed.contains("scott"), "{listed}");
     let missing = singer_id(&["library", "--library", lib, "remove", "nobody"]);
     assert!(!missing.status.success() && stderr(&missing).contains("nobody"));
 }

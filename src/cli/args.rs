@@ -96,6 +96,9 @@ pub enum Command {
         /// Repetitions; the median is reported.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Also time this model in the same run and print the ratio (e.g. v0-ge2e-f32).
+        #[arg(long, value_name = "MODEL")]
+        compare: Option<String>,
     },
 }
 

@@ -21,9 +21,20 @@ use super::load_model;
 const SYNTHETIC_S: f64 = 20.0;
 const SYNTHETIC_RATE: u32 = 44100;
 
-pub fn run(global: &GlobalArgs, file: Option<&Path>, runs: usize) -> Result<()> {
+/// Median seconds of each stage for one model on one input.
+struct StageTimes {
+    name: String,
+    precision: String,
+    window_s: f64,
+    hop_s: f64,
+    frontend: f64,
+    one_inference: f64,
+    inferences_at_hop: f64,
+    pipeline: f64,
+}
+
+pub fn run(global: &GlobalArgs, file: Option<&Path>, runs: usize, compare: Option<&str>) -> Result<()> {
     let runs = runs.max(1);
-    let model = load_model(&global.model)?;
     let (samples, rate, source) = match file {
         Some(path) => {
             let audio = decode_file(path)?;
@@ -31,6 +42,34 @@ pub fn run(global: &GlobalArgs, file: Option<&Path>, runs: usize) -> Result<()> 
         }
         None => (synthetic_voice(), SYNTHETIC_RATE, format!("{SYNTHETIC_S} s synthetic vowel at {SYNTHETIC_RATE} Hz")),
     };
+    let seconds = samples.len() as f64 / rate as f64;
+    let mut models = vec![global.model.as_str()];
+    models.extend(compare);
+    let results: Vec<StageTimes> =
+        models.iter().map(|m| time_stages(m, &samples, rate, runs)).collect::<Result<_>>()?;
+
+    println!("{source}; {runs} run(s) each, median, one thread");
+    for r in &results {
+        println!("model {} ({})", r.name, r.precision);
+        println!("  frontend (resample + mel)   {:>9.1}x real time", seconds / r.frontend);
+        println!("  model, one inference        {:>9.3} ms ({:.1} s window)", r.one_inference * 1e3, r.window_s);
+        println!("  model at a {:.2} s hop       {:>9.1}x real time", r.hop_s, seconds / r.inferences_at_hop);
+        println!("  whole pipeline (analyzer)   {:>9.1}x real time", seconds / r.pipeline);
+    }
+    if let [a, b] = &results[..] {
+        println!(
+            "{} inference takes {:.2}x the time of {}; whole pipeline {:.2}x",
+            b.name,
+            b.one_inference / a.one_inference,
+            a.name,
+            b.pipeline / a.pipeline
+        );
+    }
+    Ok(())
+}
+
+fn time_stages(model_name: &str, samples: &[f32], rate: u32, runs: usize) -> Result<StageTimes> {
+    let model = load_model(model_name)?;
     let seconds = samples.len() as f64 / rate as f64;
     let meta = model.metadata().clone();
 
@@ -44,41 +83,33 @@ pub fn run(global: &GlobalArgs, file: Option<&Path>, runs: usize) -> Result<()> 
     let library = Arc::new(library);
     let cfg = AnalyzerConfig::for_model(&model);
 
-    let frames = frames_of_clip(&meta.frontend, &samples, rate).map_err(anyhow::Error::msg)?;
+    let frames = frames_of_clip(&meta.frontend, samples, rate).map_err(anyhow::Error::msg)?;
     let window_len = meta.window_frames * meta.frontend.n_mels;
     let window: Vec<f32> = frames.mel.iter().copied().cycle().take(window_len).collect();
     // The analyzer runs one inference per hop; time that many.
     let inferences = (seconds / cfg.hop_s).floor().max(1.0) as usize;
 
-    let frontend_s = median_time(runs, || {
-        frames_of_clip(&meta.frontend, &samples, rate).expect("config validated at load");
-    });
-    let single_s = median_time(runs, || {
-        model.embed_window(&window).expect("window has the model's shape");
-    });
-    let single_runs = median_time(runs, || {
-        for _ in 0..inferences {
+    Ok(StageTimes {
+        frontend: median_time(runs, || {
+            frames_of_clip(&meta.frontend, samples, rate).expect("config validated at load");
+        }),
+        one_inference: median_time(runs, || {
             model.embed_window(&window).expect("window has the model's shape");
-        }
-    });
-    let pipeline_s = median_time(runs, || {
-        analyze_samples(model.clone(), library.clone(), cfg.clone(), &samples, rate, 4096, |_| {}).expect("bench audio analyses");
-    });
-
-    println!("model {} ({}), {source}, {runs} run(s), median, one thread", meta.name, meta.precision);
-    println!("  frontend (resample + mel)     {:>10.1}x real time", seconds / frontend_s);
-    println!(
-        "  model, one window             {:>10.3} ms per inference ({:.1} s window)",
-        single_s * 1e3,
-        meta.window_s()
-    );
-    println!(
-        "  model at a {:.2} s hop          {:>10.1}x real time",
-        cfg.hop_s,
-        seconds / single_runs
-    );
-    println!("  whole pipeline (analyzer)     {:>10.1}x real time", seconds / pipeline_s);
-    Ok(())
+        }),
+        inferences_at_hop: median_time(runs, || {
+            for _ in 0..inferences {
+                model.embed_window(&window).expect("window has the model's shape");
+            }
+        }),
+        pipeline: median_time(runs, || {
+            analyze_samples(model.clone(), library.clone(), cfg.clone(), samples, rate, 4096, |_| {})
+                .expect("bench audio analyses");
+        }),
+        name: meta.name.clone(),
+        precision: meta.precision.clone(),
+        window_s: meta.window_s(),
+        hop_s: cfg.hop_s,
+    })
 }
 
 fn median_time(runs: usize, mut f: impl FnMut()) -> f64 {

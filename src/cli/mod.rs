@@ -30,7 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
             commands::eval(global, &manifest, segment, json, scoring, threshold)
         }
         Command::Calibrate { manifest, segment, scoring } => commands::calibrate(global, &manifest, segment, scoring),
-        Command::Bench { file, runs } => bench::run(global, file.as_deref(), runs),
+        Command::Bench { file, runs, compare } => bench::run(global, file.as_deref(), runs, compare.as_deref()),
     }
 }
 

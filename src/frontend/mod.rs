@@ -120,16 +120,44 @@ pub fn rms_db(samples: &[f32]) -> f32 {
     ((10.0 * mean_square.log10()) as f32).max(SILENCE_DB)
 }
 
-/// The mel values of the frames at or above `floor_db`, concatenated: silence between phrases
-/// says nothing about who sings, so enrolment and evaluation embed only the voiced frames.
-pub fn voiced_mel(frames: &Frames, n_mels: usize, floor_db: f32) -> Vec<f32> {
-    let mut mel = Vec::with_capacity(frames.mel.len());
+/// The frames at or above `floor_db`, in order: silence between phrases says nothing about
+/// who sings, so enrolment, evaluation and the analyzer embed only voiced frames.
+pub fn voiced_frames(frames: &Frames, n_mels: usize, floor_db: f32) -> Frames {
+    let mut voiced = Frames::default();
     for (i, &db) in frames.level_db.iter().enumerate() {
         if db >= floor_db {
-            mel.extend_from_slice(&frames.mel[i * n_mels..(i + 1) * n_mels]);
+            voiced.mel.extend_from_slice(&frames.mel[i * n_mels..(i + 1) * n_mels]);
+            voiced.level_db.push(db);
         }
     }
-    mel
+    voiced
+}
+
+/// Mean level of frames in dBFS (power average), [`SILENCE_DB`] for none.
+pub fn mean_level_db(level_db: &[f32]) -> f32 {
+    if level_db.is_empty() {
+        return SILENCE_DB;
+    }
+    let mean_square = level_db.iter().map(|&db| 10f64.powf(db as f64 / 10.0)).sum::<f64>() / level_db.len() as f64;
+    ((10.0 * mean_square.log10()) as f32).max(SILENCE_DB)
+}
+
+/// Changes mel features as if the audio had been `gain_db` louder, whatever the compression:
+/// power mel scales by the gain, log features shift by it.
+pub fn apply_gain_db(mel: &mut [f32], cfg: &FrontendConfig, gain_db: f32) {
+    let power_gain_db = gain_db as f64 * cfg.power / 2.0;
+    match cfg.log {
+        config::LogCompression::None => {
+            let factor = 10f64.powf(power_gain_db / 10.0) as f32;
+            mel.iter_mut().for_each(|v| *v *= factor);
+        }
+        config::LogCompression::Ln => {
+            let shift = (power_gain_db / 10.0 * std::f64::consts::LN_10) as f32;
+            mel.iter_mut().for_each(|v| *v += shift);
+        }
+        config::LogCompression::Log10 => mel.iter_mut().for_each(|v| *v += (power_gain_db / 10.0) as f32),
+        config::LogCompression::Db => mel.iter_mut().for_each(|v| *v += power_gain_db as f32),
+    }
 }
 
 /// Convenience for whole clips: the frames of `samples` recorded at `rate`.
@@ -181,6 +209,20 @@ mod tests {
         let frames = frames_of_clip(&cfg, &input, 16000).unwrap();
         assert!(frames.mel.iter().all(|v| *v == 0.0));
         assert!(frames.level_db.iter().all(|v| *v == SILENCE_DB));
+    }
+
+    #[test]
+    fn gain_in_the_feature_domain_equals_gain_on_the_samples() {
+        let cfg = ge2e_config();
+        let input: Vec<f32> = (0..8000).map(|i| ((i as f32) * 0.03).sin() * 0.05).collect();
+        let louder: Vec<f32> = input.iter().map(|x| x * 10f32.powf(6.0 / 20.0)).collect();
+        let mut shifted = frames_of_clip(&cfg, &input, 16000).unwrap().mel;
+        apply_gain_db(&mut shifted, &cfg, 6.0);
+        let direct = frames_of_clip(&cfg, &louder, 16000).unwrap().mel;
+        for (a, b) in shifted.iter().zip(&direct) {
+            assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
+        }
+        assert!((mean_level_db(&[-20.0, -20.0]) + 20.0).abs() < 1e-4);
     }
 
     #[test]

@@ -38,6 +38,19 @@ pub struct ModelMetadata {
     /// Cosine score under which the best match is reported as unknown.
     pub default_threshold: f32,
     pub frontend: FrontendConfig,
+    /// Loudness the network was trained at; each window's features are brought to it.
+    #[serde(default)]
+    pub input_level: Option<InputLevel>,
+}
+
+/// Level normalisation the network expects (resemblyzer normalises every utterance to -30 dBFS,
+/// only ever raising the level); applied per window in the feature domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputLevel {
+    /// Target mean level of the voiced frames, dBFS.
+    pub target_dbfs: f32,
+    /// Only raise quiet input, never lower loud input.
+    pub increase_only: bool,
 }
 
 impl ModelMetadata {

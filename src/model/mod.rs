@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use tract_onnx::prelude::*;
 
-pub use metadata::ModelMetadata;
+pub use metadata::{InputLevel, ModelMetadata};
+
+use crate::frontend::{apply_gain_db, mean_level_db, Frames};
 
 
 #[derive(Debug, thiserror::Error)]
@@ -106,16 +108,16 @@ impl Model {
     /// Embeddings of an utterance of any length, one per window of `window_frames` with 50%
     /// overlap (as resemblyzer's `embed_utterance`). Input shorter than a window is looped to
     /// fill one, so a 1-second unit still gets an embedding. Empty if there are no frames.
-    pub fn window_embeddings(&self, mel: &[f32]) -> Result<Vec<Vec<f32>>, ModelError> {
+    pub fn window_embeddings(&self, frames: &Frames) -> Result<Vec<Vec<f32>>, ModelError> {
         let n_mels = self.meta.frontend.n_mels;
-        let n_frames = mel.len() / n_mels;
+        let n_frames = frames.len();
         let window = self.meta.window_frames;
         if n_frames == 0 {
             return Ok(Vec::new());
         }
         if n_frames < window {
-            let looped: Vec<f32> = mel.iter().copied().cycle().take(window * n_mels).collect();
-            return Ok(vec![self.embed_window(&looped)?]);
+            let looped: Vec<f32> = frames.mel.iter().copied().cycle().take(window * n_mels).collect();
+            return Ok(vec![self.embed_leveled(looped, &frames.level_db)?]);
         }
         let step = (window / 2).max(1);
         let mut starts: Vec<usize> = (0..=n_frames - window).step_by(step).collect();
@@ -123,17 +125,35 @@ impl Model {
         if n_frames - window - starts.last().copied().unwrap_or(0) > step / 2 {
             starts.push(n_frames - window);
         }
-        starts.into_iter().map(|start| self.embed_window(&mel[start * n_mels..(start + window) * n_mels])).collect()
+        starts
+            .into_iter()
+            .map(|s| {
+                let mel = frames.mel[s * n_mels..(s + window) * n_mels].to_vec();
+                self.embed_leveled(mel, &frames.level_db[s..s + window])
+            })
+            .collect()
     }
 
     /// One embedding for a whole utterance: the re-normalised mean of its window embeddings.
     /// `None` if there are no frames.
-    pub fn embed_utterance(&self, mel: &[f32]) -> Result<Option<Vec<f32>>, ModelError> {
-        let windows = self.window_embeddings(mel)?;
+    pub fn embed_utterance(&self, frames: &Frames) -> Result<Option<Vec<f32>>, ModelError> {
+        let windows = self.window_embeddings(frames)?;
         if windows.is_empty() {
             return Ok(None);
         }
         Ok(Some(mean_direction(&windows)))
+    }
+
+    /// Brings a window to the model's expected input level (if it has one), then embeds it.
+    fn embed_leveled(&self, mut mel: Vec<f32>, level_db: &[f32]) -> Result<Vec<f32>, ModelError> {
+        if let Some(level) = &self.meta.input_level {
+            let mut gain_db = level.target_dbfs - mean_level_db(level_db);
+            if level.increase_only {
+                gain_db = gain_db.max(0.0);
+            }
+            apply_gain_db(&mut mel, &self.meta.frontend, gain_db);
+        }
+        self.embed_window(&mel)
     }
 }
 

@@ -10,6 +10,16 @@ pub fn repo_path(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
+/// Names of the demo singers: one enrolment file each in `demo/enroll/`.
+pub fn demo_singers() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(repo_path("demo/enroll"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.path().file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    names
+}
+
 /// The default model, loaded once per test binary.
 pub fn default_model() -> Arc<Model> {
     static MODEL: OnceLock<Arc<Model>> = OnceLock::new();
