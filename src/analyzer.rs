@@ -89,7 +89,7 @@ impl Analyzer {
         let frontend = Frontend::new(&meta.frontend, input_rate)?;
         let period = meta.frontend.frame_period_s();
         let hop_frames = ((cfg.hop_s / period).round() as u64).max(1);
-        let history_len = ((cfg.smoothing_s / cfg.hop_s).round() as usize).max(1);
+        let history_len = smoothing_hops(cfg.smoothing_s, cfg.hop_s);
         Ok(Self {
             model,
             library,
@@ -122,9 +122,24 @@ impl Analyzer {
         self.cfg.threshold = threshold;
     }
 
+    /// Changes how many trailing seconds of scores are averaged (takes effect at the next hop).
+    pub fn set_smoothing_s(&mut self, smoothing_s: f64) {
+        self.cfg.smoothing_s = smoothing_s.max(0.0);
+        self.history_len = smoothing_hops(self.cfg.smoothing_s, self.cfg.hop_s);
+    }
+
+    /// Seconds of audio analysed so far (at the input's timeline).
+    pub fn position_s(&self) -> f64 {
+        self.total_frames as f64 * self.model.metadata().frontend.frame_period_s()
+    }
+
+    pub fn library(&self) -> &Arc<SingerLibrary> {
+        &self.library
+    }
+
     /// Embeddings of the voiced hops of the last `seconds`, oldest first.
     pub fn recent_embeddings(&self, seconds: f64) -> Vec<Vec<f32>> {
-        let now = self.total_frames as f64 * self.model.metadata().frontend.frame_period_s();
+        let now = self.position_s();
         self.recent.iter().filter(|h| h.end_s > now - seconds).map(|h| h.embedding.clone()).collect()
     }
 
@@ -243,6 +258,11 @@ impl Analyzer {
             self.frames.level_db.drain(..drop);
         }
     }
+}
+
+/// How many hops of scores a smoothing span covers (at least the current one).
+fn smoothing_hops(smoothing_s: f64, hop_s: f64) -> usize {
+    ((smoothing_s / hop_s).round() as usize).max(1)
 }
 
 /// Maps how far a score is past the threshold (in cosine units) to a confidence in [0.5, 1):
