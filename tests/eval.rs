@@ -1,0 +1,81 @@
+//! `singer-id eval` end to end on a tiny hand-made manifest with known answers, and the
+//! model loader's refusals.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{demo_singers, repo_path};
+use singer_id::audio::decode_file;
+use singer_id::model::{Model, ModelError};
+
+fn write_wav(path: &Path, samples: &[f32], rate: u32) {
+    let spec = hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    samples.iter().for_each(|&s| w.write_sample(s).unwrap());
+    w.finalize().unwrap();
+}
+
+/// Cuts `[start, end)` seconds of a decoded file into a WAV in `dir`.
+fn cut(dir: &Path, name: &str, source: &str, start: f64, end: f64) -> String {
+    let audio = decode_file(&repo_path(source)).unwrap();
+    let r = audio.sample_rate as f64;
+    write_wav(&dir.join(name), &audio.samples[(start * r) as usize..(end * r) as usize], audio.sample_rate);
+    name.to_string()
+}
+
+#[test]
+fn eval_on_a_tiny_manifest_gives_the_known_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = vec!["path,singer,group,role".to_string()];
+    for singer in demo_singers() {
+        let file = cut(dir.path(), &format!("{singer}-enrol.wav"), &format!("demo/enroll/{singer}.flac"), 0.0, 20.0);
+        rows.push(format!("{file},{singer},{singer}-enrol,enroll"));
+    }
+    // Test units: the middle of each sung section of the demo track, plus its instrumental
+    // intro as an impostor ("band" is not enrolled, so the right answer is unknown).
+    for (singer, start, end) in [("yuki", 5.0, 12.0), ("scott", 15.0, 22.0), ("erithacus", 29.0, 36.0)] {
+        let file = cut(dir.path(), &format!("{singer}-test.wav"), "demo/demo-track.flac", start, end);
+        rows.push(format!("{file},{singer},{singer}-track,test"));
+    }
+    let file = cut(dir.path(), "band.wav", "demo/demo-track.flac", 0.0, 3.0);
+    rows.push(format!("{file},band,intro,test"));
+    let manifest = dir.path().join("manifest.csv");
+    std::fs::write(&manifest, rows.join("\n") + "\n").unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_singer-id")).args(["--quiet", "eval", "--json"]).arg(&manifest).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m["units"], 4);
+    assert_eq!(m["singers"], 3);
+    assert_eq!(m["top1"], 1.0, "{m}");
+    assert!(m["top5"].is_null(), "top5 needs 5 enrolled singers: {m}");
+    assert_eq!(m["macro_f1"], 1.0, "{m}");
+    assert_eq!(m["open_set_acc"], 1.0, "every sung unit named, the band unknown: {m}");
+    assert_eq!(m["eer"], 0.0, "{m}");
+
+    // Segmenting: 7 s clips give 7 one-second units each, the 3 s intro gives 3.
+    let out = Command::new(env!("CARGO_BIN_EXE_singer-id")).args(["--quiet", "eval", "--json", "--segment", "1"]).arg(&manifest).output().unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m["units"], 3 * 7 + 3, "{m}");
+}
+
+#[test]
+fn damaged_or_missing_model_files_are_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = dir.path().join("m.json");
+    let original = std::fs::read_to_string(repo_path("models/v0-ge2e-int8.json")).unwrap();
+    std::fs::write(&meta, original.replace("v0-ge2e-int8.onnx", "m.onnx")).unwrap();
+
+    let err = Model::load(&meta).err().expect("no onnx file yet");
+    assert!(matches!(err, ModelError::Io { .. }) && err.to_string().contains("m.onnx"), "{err}");
+
+    std::fs::write(dir.path().join("m.onnx"), b"garbage").unwrap();
+    let err = Model::load(&meta).err().expect("checksum differs");
+    assert!(matches!(err, ModelError::Checksum { .. }) && err.to_string().contains("m.onnx"), "{err}");
+
+    std::fs::write(&meta, "{ \"format_version\": 1 ").unwrap();
+    let err = Model::load(&meta).err().expect("bad json");
+    assert!(matches!(err, ModelError::Metadata { .. }) && err.to_string().contains("m.json"), "{err}");
+}
