@@ -99,6 +99,14 @@ pub enum Command {
         /// Also time this model in the same run and print the ratio (e.g. v0-ge2e-f32).
         #[arg(long, value_name = "MODEL")]
         compare: Option<String>,
+        /// Instead of speed, measure how long after each sung section of FILE starts the
+        /// analyzer first names its singer. SECTIONS is a CSV `start_s,end_s,label` (label =
+        /// singer name, or `instrumental`); needs --library.
+        #[arg(long, value_name = "SECTIONS", requires_all = ["library", "file"])]
+        onset: Option<PathBuf>,
+        /// Singer library for --onset.
+        #[arg(long, short)]
+        library: Option<PathBuf>,
     },
 }
 

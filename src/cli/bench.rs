@@ -6,10 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 
 use singer_id::analyzer::{analyze_samples, AnalyzerConfig, DEFAULT_VOICE_FLOOR_DB};
 use singer_id::audio::decode_file;
+use singer_id::decision::Verdict;
 use singer_id::embed::clip_window_embeddings;
 use singer_id::frontend::frames_of_clip;
 use singer_id::library::SingerLibrary;
@@ -110,6 +111,45 @@ fn time_stages(model_name: &str, samples: &[f32], rate: u32, runs: usize) -> Res
         window_s: meta.window_s(),
         hop_s: cfg.hop_s,
     })
+}
+
+/// For each sung section of a labelled track: seconds from the section's start to the end of
+/// the first decision that names its singer (what a user waits before the display is right).
+pub fn onset_latency(global: &GlobalArgs, file: &Path, library_path: &Path, sections_path: &Path) -> Result<()> {
+    let model = load_model(&global.model)?;
+    let library = super::load_library_for(library_path, &model)?;
+    let audio = decode_file(file)?;
+    let cfg = AnalyzerConfig::for_model(&model);
+    let decisions = analyze_samples(model, Arc::new(library), cfg.clone(), &audio.samples, audio.sample_rate, 4096, |_| {})
+        .map_err(anyhow::Error::msg)?;
+    let text = std::fs::read_to_string(sections_path).with_context(|| format!("cannot read {}", sections_path.display()))?;
+    let mut latencies = Vec::new();
+    println!("onset to first correct decision ({}, hop {} s, smoothing {} s):", file.display(), cfg.hop_s, cfg.smoothing_s);
+    for (n, line) in text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [start, end, label] = fields[..] else {
+            bail!("{}:{}: expected start_s,end_s,label", sections_path.display(), n + 1);
+        };
+        let (start, end): (f64, f64) = (start.parse()?, end.parse()?);
+        if label == "instrumental" {
+            continue;
+        }
+        let first = decisions
+            .iter()
+            .find(|d| d.end_s > start && d.start_s < end && d.verdict == Verdict::Singer(label.to_string()));
+        match first {
+            Some(d) => {
+                println!("  {label:<12} {start:>6.1}-{end:<6.1} s  {:.2} s", d.end_s - start);
+                latencies.push(d.end_s - start);
+            }
+            None => println!("  {label:<12} {start:>6.1}-{end:<6.1} s  never named"),
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    if let Some(median) = latencies.get(latencies.len() / 2) {
+        println!("median {median:.2} s over {} section(s)", latencies.len());
+    }
+    Ok(())
 }
 
 fn median_time(runs: usize, mut f: impl FnMut()) -> f64 {

@@ -30,7 +30,10 @@ pub fn run(cli: Cli) -> Result<()> {
             commands::eval(global, &manifest, segment, json, scoring, threshold)
         }
         Command::Calibrate { manifest, segment, scoring } => commands::calibrate(global, &manifest, segment, scoring),
-        Command::Bench { file, runs, compare } => bench::run(global, file.as_deref(), runs, compare.as_deref()),
+        Command::Bench { file, runs, compare, onset, library } => match (onset, library, &file) {
+            (Some(sections), Some(library), Some(file)) => bench::onset_latency(global, file, &library, &sections),
+            _ => bench::run(global, file.as_deref(), runs, compare.as_deref()),
+        },
     }
 }
 
