@@ -76,14 +76,27 @@ pub struct Analyzer {
     history: VecDeque<Option<Vec<f32>>>,
     history_len: usize,
     recent: VecDeque<HopEmbedding>,
+    /// Sample rate of the pushed audio.
+    input_rate: u32,
+    /// Seconds of input that were skipped (never pushed), added to every reported time so the
+    /// timeline stays true to the stream after a live plugin drops audio it could not analyse.
+    skipped_s: f64,
 }
 
 impl Analyzer {
     /// `input_rate` is the sample rate of the audio that will be pushed.
-    pub fn new(model: Arc<Model>, library: Arc<SingerLibrary>, cfg: AnalyzerConfig, input_rate: u32) -> Result<Self, String> {
+    pub fn new(
+        model: Arc<Model>,
+        library: Arc<SingerLibrary>,
+        cfg: AnalyzerConfig,
+        input_rate: u32,
+    ) -> Result<Self, String> {
         library.check_model(model.metadata()).map_err(|e| e.to_string())?;
         if !(cfg.hop_s > 0.0 && cfg.smoothing_s >= 0.0) {
-            return Err(format!("hop ({} s) must be positive and smoothing ({} s) non-negative", cfg.hop_s, cfg.smoothing_s));
+            return Err(format!(
+                "hop ({} s) must be positive and smoothing ({} s) non-negative",
+                cfg.hop_s, cfg.smoothing_s
+            ));
         }
         let meta = model.metadata();
         let frontend = Frontend::new(&meta.frontend, input_rate)?;
@@ -101,6 +114,8 @@ impl Analyzer {
             history: VecDeque::with_capacity(history_len + 1),
             history_len,
             recent: VecDeque::new(),
+            input_rate,
+            skipped_s: 0.0,
             cfg,
         })
     }
@@ -128,9 +143,15 @@ impl Analyzer {
         self.history_len = smoothing_hops(self.cfg.smoothing_s, self.cfg.hop_s);
     }
 
-    /// Seconds of audio analysed so far (at the input's timeline).
+    /// Seconds of the stream seen so far: analysed plus skipped.
     pub fn position_s(&self) -> f64 {
-        self.total_frames as f64 * self.model.metadata().frontend.frame_period_s()
+        self.total_frames as f64 * self.model.metadata().frontend.frame_period_s() + self.skipped_s
+    }
+
+    /// Records that `samples` of the stream were dropped before reaching the analyzer, so later
+    /// decisions carry the times at which their audio really played.
+    pub fn skip_input(&mut self, samples: u64) {
+        self.skipped_s += samples as f64 / self.input_rate as f64;
     }
 
     pub fn library(&self) -> &Arc<SingerLibrary> {
@@ -184,7 +205,7 @@ impl Analyzer {
             mel: self.frames.mel[start * n_mels..end * n_mels].to_vec(),
             level_db: self.frames.level_db[start..end].to_vec(),
         };
-        let end_s = end_frame as f64 * period;
+        let end_s = end_frame as f64 * period + self.skipped_s;
         let start_s = (end_s - self.cfg.hop_s).max(0.0);
 
         let voiced = window.level_db.iter().filter(|&&db| db >= self.cfg.voice_floor_db).count();
@@ -207,7 +228,13 @@ impl Analyzer {
             self.history.pop_front();
         }
         Ok(match scores {
-            None => Decision { start_s, end_s, verdict: Verdict::NoVoice, confidence: 1.0 - voiced_fraction, top: Vec::new() },
+            None => Decision {
+                start_s,
+                end_s,
+                verdict: Verdict::NoVoice,
+                confidence: 1.0 - voiced_fraction,
+                top: Vec::new(),
+            },
             Some(_) => self.smoothed_decision(start_s, end_s),
         })
     }

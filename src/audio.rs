@@ -80,25 +80,14 @@ pub fn decode_file(path: &Path) -> Result<Audio, AudioError> {
     let track = select_track(path, reader.as_ref())?;
     let mut decoder = make_decoder(path, &track)?;
     let mut mixer = MonoMixer::default();
-    decode_packets(
-        path,
-        reader.as_mut(),
-        decoder.as_mut(),
-        track.id,
-        &mut mixer,
-    )?;
+    decode_packets(path, reader.as_mut(), decoder.as_mut(), track.id, &mut mixer)?;
     mixer.finish(path)
 }
 
 fn open(path: &Path) -> Result<File, AudioError> {
-    let not_readable = |source| AudioError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    };
+    let not_readable = |source| AudioError::Unreadable { path: path.to_path_buf(), source };
     let file = File::open(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => AudioError::NotFound {
-            path: path.to_path_buf(),
-        },
+        io::ErrorKind::NotFound => AudioError::NotFound { path: path.to_path_buf() },
         _ => not_readable(e),
     })?;
     // Opening a directory succeeds on Unix; reading it would fail with a confusing message.
@@ -130,20 +119,13 @@ fn probe_error(path: &Path, error: SymphoniaError) -> AudioError {
     let path = path.to_path_buf();
     match error {
         SymphoniaError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            AudioError::UnsupportedFormat {
-                path,
-                reason: "the file is empty or too short to hold a header".into(),
-            }
+            AudioError::UnsupportedFormat { path, reason: "the file is empty or too short to hold a header".into() }
         }
         SymphoniaError::IoError(source) => AudioError::Unreadable { path, source },
-        SymphoniaError::Unsupported(_) => AudioError::UnsupportedFormat {
-            path,
-            reason: "the data matches no known audio container".into(),
-        },
-        other => AudioError::Corrupt {
-            path,
-            reason: other.to_string(),
-        },
+        SymphoniaError::Unsupported(_) => {
+            AudioError::UnsupportedFormat { path, reason: "the data matches no known audio container".into() }
+        }
+        other => AudioError::Corrupt { path, reason: other.to_string() },
     }
 }
 
@@ -155,24 +137,16 @@ fn select_track(path: &Path, reader: &dyn FormatReader) -> Result<Track, AudioEr
         .filter(is_audio)
         .or_else(|| reader.tracks().iter().find(is_audio))
         .cloned()
-        .ok_or_else(|| AudioError::NoAudioTrack {
-            path: path.to_path_buf(),
-        })
+        .ok_or_else(|| AudioError::NoAudioTrack { path: path.to_path_buf() })
 }
 
 fn make_decoder(path: &Path, track: &Track) -> Result<Box<dyn Decoder>, AudioError> {
-    symphonia::default::get_codecs()
-        .make(&track.codec_params, &DecoderOptions::default())
-        .map_err(|e| match e {
-            SymphoniaError::Unsupported(what) => AudioError::UnsupportedFormat {
-                path: path.to_path_buf(),
-                reason: format!("codec: {what}"),
-            },
-            other => AudioError::Corrupt {
-                path: path.to_path_buf(),
-                reason: other.to_string(),
-            },
-        })
+    symphonia::default::get_codecs().make(&track.codec_params, &DecoderOptions::default()).map_err(|e| match e {
+        SymphoniaError::Unsupported(what) => {
+            AudioError::UnsupportedFormat { path: path.to_path_buf(), reason: format!("codec: {what}") }
+        }
+        other => AudioError::Corrupt { path: path.to_path_buf(), reason: other.to_string() },
+    })
 }
 
 /// Reads and decodes every packet of `track_id` into `mixer`.
@@ -192,16 +166,10 @@ fn decode_packets(
             // A new logical stream (chained Ogg) starts; only the first one is decoded.
             Err(SymphoniaError::ResetRequired) => return Ok(()),
             Err(SymphoniaError::IoError(source)) => {
-                return Err(AudioError::Unreadable {
-                    path: path.to_path_buf(),
-                    source,
-                });
+                return Err(AudioError::Unreadable { path: path.to_path_buf(), source });
             }
             Err(other) if mixer.is_empty() => {
-                return Err(AudioError::Corrupt {
-                    path: path.to_path_buf(),
-                    reason: other.to_string(),
-                });
+                return Err(AudioError::Corrupt { path: path.to_path_buf(), reason: other.to_string() });
             }
             // Damaged container after good audio: keep what we have, as for a truncated file.
             Err(_) => return Ok(()),
@@ -219,10 +187,7 @@ fn decode_packets(
                 mixer.record_bad_packet("decoder reset required".into());
             }
             Err(other) => {
-                return Err(AudioError::Corrupt {
-                    path: path.to_path_buf(),
-                    reason: other.to_string(),
-                });
+                return Err(AudioError::Corrupt { path: path.to_path_buf(), reason: other.to_string() });
             }
         }
     }
@@ -271,10 +236,9 @@ impl MonoMixer {
 
     fn check_rate(&mut self, path: &Path, rate: u32) -> Result<(), AudioError> {
         match self.sample_rate {
-            None if rate == 0 => Err(AudioError::Corrupt {
-                path: path.to_path_buf(),
-                reason: "sample rate is 0".into(),
-            }),
+            None if rate == 0 => {
+                Err(AudioError::Corrupt { path: path.to_path_buf(), reason: "sample rate is 0".into() })
+            }
             None => {
                 self.sample_rate = Some(rate);
                 Ok(())
@@ -289,10 +253,7 @@ impl MonoMixer {
 
     fn finish(self, path: &Path) -> Result<Audio, AudioError> {
         match (self.sample_rate, self.samples.is_empty()) {
-            (Some(sample_rate), false) => Ok(Audio {
-                samples: self.samples,
-                sample_rate,
-            }),
+            (Some(sample_rate), false) => Ok(Audio { samples: self.samples, sample_rate }),
             _ if self.bad_packets > 0 => Err(AudioError::Corrupt {
                 path: path.to_path_buf(),
                 reason: format!(
@@ -301,9 +262,7 @@ impl MonoMixer {
                     self.last_error.unwrap_or_default()
                 ),
             }),
-            _ => Err(AudioError::Empty {
-                path: path.to_path_buf(),
-            }),
+            _ => Err(AudioError::Empty { path: path.to_path_buf() }),
         }
     }
 }
@@ -313,10 +272,7 @@ impl MonoMixer {
 fn append_mono(out: &mut Vec<f32>, interleaved: &[f32], channels: usize) {
     let scale = 1.0 / channels as f32;
     out.extend(interleaved.chunks_exact(channels).map(|frame| {
-        let sum: f32 = frame
-            .iter()
-            .map(|&s| if s.is_finite() { s } else { 0.0 })
-            .sum();
+        let sum: f32 = frame.iter().map(|&s| if s.is_finite() { s } else { 0.0 }).sum();
         sum * scale
     }));
 }
@@ -362,29 +318,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("stereo.wav");
         // 16384 / 32768 = 0.5, -8192 / 32768 = -0.25, so the first average is 0.125.
-        let frames: Vec<Vec<i16>> = (0..1000)
-            .map(|i| {
-                if i % 2 == 0 {
-                    vec![16384, -8192]
-                } else {
-                    vec![0, 8192]
-                }
-            })
-            .collect();
+        let frames: Vec<Vec<i16>> =
+            (0..1000).map(|i| if i % 2 == 0 { vec![16384, -8192] } else { vec![0, 8192] }).collect();
         write_wav_i16(&path, 2, 16000, &frames);
         let audio = decode_file(&path).unwrap();
         assert_eq!(audio.sample_rate, 16000);
         assert_eq!(audio.samples.len(), 1000);
-        assert!(
-            (audio.samples[0] - 0.125).abs() < 1e-4,
-            "{}",
-            audio.samples[0]
-        );
-        assert!(
-            (audio.samples[1] - 0.125).abs() < 1e-4,
-            "{}",
-            audio.samples[1]
-        );
+        assert!((audio.samples[0] - 0.125).abs() < 1e-4, "{}", audio.samples[0]);
+        assert!((audio.samples[1] - 0.125).abs() < 1e-4, "{}", audio.samples[1]);
         assert!((audio.duration_s() - 1000.0 / 16000.0).abs() < 1e-9);
     }
 
@@ -425,15 +366,10 @@ mod tests {
     fn garbage_with_wav_extension_is_a_clear_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("garbage.wav");
-        let bytes: Vec<u8> = (0..4096u32)
-            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-            .collect();
+        let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         std::fs::write(&path, bytes).unwrap();
         let err = decode_file(&path).unwrap_err();
-        assert!(
-            matches!(err, AudioError::UnsupportedFormat { .. }),
-            "{err:?}"
-        );
+        assert!(matches!(err, AudioError::UnsupportedFormat { .. }), "{err:?}");
         let message = err.to_string();
         assert!(message.contains("garbage.wav"), "{message}");
         assert!(message.contains("unrecognised"), "{message}");
@@ -445,10 +381,7 @@ mod tests {
         let path = dir.path().join("nothing.flac");
         std::fs::write(&path, b"").unwrap();
         let err = decode_file(&path).unwrap_err();
-        assert!(
-            matches!(err, AudioError::UnsupportedFormat { .. }),
-            "{err:?}"
-        );
+        assert!(matches!(err, AudioError::UnsupportedFormat { .. }), "{err:?}");
         assert!(err.to_string().contains("nothing.flac"));
     }
 
@@ -470,10 +403,7 @@ mod tests {
         let path = dir.path().join("empty.wav");
         write_wav_i16(&path, 1, 16000, &[]);
         let err = decode_file(&path).unwrap_err();
-        assert!(
-            matches!(err, AudioError::Empty { .. } | AudioError::Corrupt { .. }),
-            "{err:?}"
-        );
+        assert!(matches!(err, AudioError::Empty { .. } | AudioError::Corrupt { .. }), "{err:?}");
         assert!(err.to_string().contains("empty.wav"));
     }
 
@@ -515,8 +445,7 @@ mod tests {
 
     #[test]
     fn decodes_real_flac() {
-        let Some(path) = shared_file("gtsinger-dev/EN-Tenor-1/EN-Tenor-1__song01__Control.flac")
-        else {
+        let Some(path) = shared_file("gtsinger-dev/EN-Tenor-1/EN-Tenor-1__song01__Control.flac") else {
             return;
         };
         // Duration from the data set's manifest.csv.

@@ -6,7 +6,12 @@ use crate::model::{mean_direction, Model};
 
 /// The window embeddings of a clip's voiced frames: what enrolment stores for a singer.
 /// Empty if the clip has no voiced frames.
-pub fn clip_window_embeddings(model: &Model, samples: &[f32], rate: u32, floor_db: f32) -> Result<Vec<Vec<f32>>, String> {
+pub fn clip_window_embeddings(
+    model: &Model,
+    samples: &[f32],
+    rate: u32,
+    floor_db: f32,
+) -> Result<Vec<Vec<f32>>, String> {
     let meta = model.metadata();
     let frames = frames_of_clip(&meta.frontend, samples, rate)?;
     let voiced = voiced_frames(&frames, meta.frontend.n_mels, floor_db);

@@ -29,18 +29,10 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
 /// `dir/.name.tmp-<pid>-<n>` next to `path`.
 fn temp_path_for(path: &Path) -> io::Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("cannot write {}: not a file path", path.display()),
-        )
+        io::Error::new(io::ErrorKind::InvalidInput, format!("cannot write {}: not a file path", path.display()))
     })?;
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let temp_name = format!(
-        ".{}.tmp-{}-{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        n
-    );
+    let temp_name = format!(".{}.tmp-{}-{}", name.to_string_lossy(), std::process::id(), n);
     Ok(parent_dir(path).join(temp_name))
 }
 
@@ -54,10 +46,7 @@ fn parent_dir(path: &Path) -> &Path {
 
 fn write_and_rename(temp_path: &Path, path: &Path, contents: &[u8]) -> io::Result<()> {
     // create_new: never clobber a file we did not make (e.g. a stale temp of another process).
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp_path)?;
+    let mut file = OpenOptions::new().write(true).create_new(true).open(temp_path)?;
     file.write_all(contents)?;
     if let Ok(existing) = fs::metadata(path) {
         file.set_permissions(existing.permissions())?;
@@ -146,11 +135,7 @@ mod tests {
         let b = temp_path_for(Path::new("dir/lib.json")).unwrap();
         assert_ne!(a, b);
         assert_eq!(a.parent(), Some(Path::new("dir")));
-        assert!(a
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with(".lib.json.tmp-"));
+        assert!(a.file_name().unwrap().to_string_lossy().starts_with(".lib.json.tmp-"));
         let bare = temp_path_for(Path::new("lib.json")).unwrap();
         assert_eq!(bare.parent(), Some(Path::new(".")));
     }

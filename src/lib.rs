@@ -14,4 +14,5 @@ pub mod frontend;
 pub mod fsutil;
 pub mod library;
 pub mod model;
+pub mod plugin;
 pub mod timeline;

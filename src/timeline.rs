@@ -74,12 +74,7 @@ impl FromStr for Format {
 
 /// Renders a timeline of `segments` for the audio file `source`. Only JSON carries the raw
 /// per-hop `decisions` (with their top candidates); the other formats are segment lists.
-pub fn render(
-    format: Format,
-    segments: &[Segment],
-    decisions: &[Decision],
-    source: &str,
-) -> String {
+pub fn render(format: Format, segments: &[Segment], decisions: &[Decision], source: &str) -> String {
     match format {
         Format::Json => render_json(segments, decisions, source),
         Format::Csv => render_csv(segments),
@@ -117,30 +112,20 @@ fn render_json(segments: &[Segment], decisions: &[Decision], source: &str) -> St
         decisions,
     };
     // Plain structs of strings and numbers (non-finite numbers become null) cannot fail.
-    let mut text =
-        serde_json::to_string_pretty(&timeline).expect("timeline JSON serialization is infallible");
+    let mut text = serde_json::to_string_pretty(&timeline).expect("timeline JSON serialization is infallible");
     text.push('\n');
     text
 }
 
 fn render_csv(segments: &[Segment]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let rows = std::iter::once([
-        "start_s".into(),
-        "end_s".into(),
-        "label".into(),
-        "confidence".into(),
-    ])
-    .chain(segments.iter().map(csv_row));
+    let rows = std::iter::once(["start_s".into(), "end_s".into(), "label".into(), "confidence".into()])
+        .chain(segments.iter().map(csv_row));
     for row in rows {
         // Writing to memory cannot fail.
-        writer
-            .write_record(&row)
-            .expect("CSV write to memory is infallible");
+        writer.write_record(&row).expect("CSV write to memory is infallible");
     }
-    let bytes = writer
-        .into_inner()
-        .expect("CSV flush to memory is infallible");
+    let bytes = writer.into_inner().expect("CSV flush to memory is infallible");
     // The csv crate only writes the UTF-8 it was given.
     String::from_utf8(bytes).expect("CSV output is UTF-8")
 }
@@ -157,29 +142,13 @@ fn csv_row(segment: &Segment) -> [String; 4] {
 fn render_audacity(segments: &[Segment]) -> String {
     segments
         .iter()
-        .map(|s| {
-            format!(
-                "{:.6}\t{:.6}\t{}\n",
-                s.start_s,
-                s.end_s,
-                audacity_label(s.verdict.label())
-            )
-        })
+        .map(|s| format!("{:.6}\t{:.6}\t{}\n", s.start_s, s.end_s, audacity_label(s.verdict.label())))
         .collect()
 }
 
 /// Tabs and line breaks would split the label into extra fields or lines.
 fn audacity_label(label: &str) -> String {
-    label
-        .chars()
-        .map(|c| {
-            if matches!(c, '\t' | '\n' | '\r') {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect()
+    label.chars().map(|c| if matches!(c, '\t' | '\n' | '\r') { ' ' } else { c }).collect()
 }
 
 #[cfg(test)]
@@ -193,10 +162,7 @@ mod tests {
             end_s: start_s + 0.5,
             verdict,
             confidence,
-            top: vec![Candidate {
-                singer: "Ann".into(),
-                score: 0.75,
-            }],
+            top: vec![Candidate { singer: "Ann".into(), score: 0.75 }],
         }
     }
 
@@ -211,12 +177,7 @@ mod tests {
     }
 
     fn segment(label: &str) -> Segment {
-        Segment {
-            start_s: 1.25,
-            end_s: 2.0,
-            verdict: Verdict::Singer(label.into()),
-            confidence: 0.5,
-        }
+        Segment { start_s: 1.25, end_s: 2.0, verdict: Verdict::Singer(label.into()), confidence: 0.5 }
     }
 
     #[test]
@@ -232,15 +193,9 @@ mod tests {
 
     #[test]
     fn format_from_path_extension() {
-        assert_eq!(
-            Format::from_path(Path::new("out/t.JSON")),
-            Some(Format::Json)
-        );
+        assert_eq!(Format::from_path(Path::new("out/t.JSON")), Some(Format::Json));
         assert_eq!(Format::from_path(Path::new("t.csv")), Some(Format::Csv));
-        assert_eq!(
-            Format::from_path(Path::new("t.txt")),
-            Some(Format::Audacity)
-        );
+        assert_eq!(Format::from_path(Path::new("t.txt")), Some(Format::Audacity));
         assert_eq!(Format::from_path(Path::new("t.wav")), None);
         assert_eq!(Format::from_path(Path::new("t")), None);
     }
@@ -300,12 +255,7 @@ mod tests {
 
     #[test]
     fn audacity_labels_lose_tabs_and_newlines() {
-        let text = render(
-            Format::Audacity,
-            &[segment("A,\"b\"\tc\nd\r")],
-            &[],
-            "x.wav",
-        );
+        let text = render(Format::Audacity, &[segment("A,\"b\"\tc\nd\r")], &[], "x.wav");
         assert_eq!(text, "1.250000\t2.000000\tA,\"b\" c d \n");
         assert_eq!(text.matches('\t').count(), 2);
     }
@@ -313,12 +263,8 @@ mod tests {
     #[test]
     fn empty_timeline_renders_in_every_format() {
         assert_eq!(render(Format::Audacity, &[], &[], "x"), "");
-        assert_eq!(
-            render(Format::Csv, &[], &[], "x"),
-            "start_s,end_s,label,confidence\n"
-        );
-        let value: serde_json::Value =
-            serde_json::from_str(&render(Format::Json, &[], &[], "x")).unwrap();
+        assert_eq!(render(Format::Csv, &[], &[], "x"), "start_s,end_s,label,confidence\n");
+        let value: serde_json::Value = serde_json::from_str(&render(Format::Json, &[], &[], "x")).unwrap();
         assert_eq!(value["segments"], serde_json::json!([]));
         assert_eq!(value["decisions"], serde_json::json!([]));
     }

@@ -48,7 +48,11 @@ fn block_size_does_not_change_decisions() {
         assert_eq!(run(clip, audio.sample_rate, &mut || fixed), whole, "block size {fixed}");
     }
     let mut rng = Rng::new(7);
-    assert_eq!(run(clip, audio.sample_rate, &mut || rng.below(5000) as usize), whole, "random blocks (zero-length included)");
+    assert_eq!(
+        run(clip, audio.sample_rate, &mut || rng.below(5000) as usize),
+        whole,
+        "random blocks (zero-length included)"
+    );
 }
 
 #[test]
@@ -75,4 +79,21 @@ fn non_finite_input_is_treated_as_silence() {
     }
     let decisions = run(&samples, 48000, &mut || 1000);
     assert!(decisions.iter().all(|d| d.verdict == Verdict::NoVoice));
+}
+
+#[test]
+fn skipped_input_moves_the_clock_on() {
+    let model = default_model();
+    let cfg = AnalyzerConfig::for_model(&model);
+    let mut analyzer = Analyzer::new(model, demo_library(), cfg, 16000).unwrap();
+    let second = vec![0.0f32; 16000];
+    let mut out = Vec::new();
+    analyzer.push(&second, &mut out).unwrap();
+    analyzer.skip_input(10 * 16000);
+    analyzer.push(&second, &mut out).unwrap();
+    analyzer.push(&second, &mut out).unwrap();
+    let ends: Vec<f64> = out.iter().map(|d| (d.end_s * 100.0).round() / 100.0).collect();
+    // Frames: 98 after 1 s, so one decision (frame 50) before the skip; the rest are 10 s later.
+    assert_eq!(ends, vec![0.5, 11.0, 11.5, 12.0, 12.5], "{ends:?}");
+    assert!((analyzer.position_s() - 12.98).abs() < 0.01, "{}", analyzer.position_s());
 }

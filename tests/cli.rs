@@ -65,10 +65,18 @@ fn demo_track_names_the_right_singer_in_every_section() {
         };
         let right = inside.iter().filter(|d| {
             let l = label(d);
-            if expected == "instrumental" { l == "no voice" || l == "unknown" } else { l == expected }
+            if expected == "instrumental" {
+                l == "no voice" || l == "unknown"
+            } else {
+                l == expected
+            }
         });
         let share = right.count() as f64 / inside.len() as f64;
-        assert!(share >= 0.75, "{start}-{end} s should be {expected}: {:?}", inside.iter().map(|d| label(d)).collect::<Vec<_>>());
+        assert!(
+            share >= 0.75,
+            "{start}-{end} s should be {expected}: {:?}",
+            inside.iter().map(|d| label(d)).collect::<Vec<_>>()
+        );
     }
 }
 
@@ -83,13 +91,24 @@ fn csv_and_audacity_outputs_are_well_formed_and_written_atomically() {
     ] {
         let path = dir.path().join(format!("out.{format}"));
         let out = singer_id(&[
-            "analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap(), "--format", format, "--output", path.to_str().unwrap(),
+            "analyze",
+            track.to_str().unwrap(),
+            "--library",
+            lib.to_str().unwrap(),
+            "--format",
+            format,
+            "--output",
+            path.to_str().unwrap(),
         ]);
         assert!(out.status.success(), "{}", stderr(&out));
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(check(&text) && text.lines().count() > 3, "{format}:\n{text}");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains("tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
@@ -146,9 +165,20 @@ fn damaged_library_and_missing_model_are_refused() {
     std::fs::write(&lib, "{ not json").unwrap();
     let track = repo_path("demo/demo-track.flac");
     let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap()]);
-    assert!(!out.status.success() && stderr(&out).contains("lib.json") && stderr(&out).contains("damaged"), "{}", stderr(&out));
+    assert!(
+        !out.status.success() && stderr(&out).contains("lib.json") && stderr(&out).contains("damaged"),
+        "{}",
+        stderr(&out)
+    );
 
-    let out = singer_id(&["--model", "/no/such/model.json", "analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap()]);
+    let out = singer_id(&[
+        "--model",
+        "/no/such/model.json",
+        "analyze",
+        track.to_str().unwrap(),
+        "--library",
+        lib.to_str().unwrap(),
+    ]);
     assert!(!out.status.success() && stderr(&out).contains("/no/such/model.json"), "{}", stderr(&out));
 }
 

@@ -11,7 +11,12 @@ use singer_id::audio::decode_file;
 use singer_id::model::{Model, ModelError};
 
 fn write_wav(path: &Path, samples: &[f32], rate: u32) {
-    let spec = hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     samples.iter().for_each(|&s| w.write_sample(s).unwrap());
     w.finalize().unwrap();
@@ -44,7 +49,11 @@ fn eval_on_a_tiny_manifest_gives_the_known_answers() {
     let manifest = dir.path().join("manifest.csv");
     std::fs::write(&manifest, rows.join("\n") + "\n").unwrap();
 
-    let out = Command::new(env!("CARGO_BIN_EXE_singer-id")).args(["--quiet", "eval", "--json"]).arg(&manifest).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_singer-id"))
+        .args(["--quiet", "eval", "--json"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(m["units"], 4);
@@ -56,7 +65,11 @@ fn eval_on_a_tiny_manifest_gives_the_known_answers() {
     assert_eq!(m["eer"], 0.0, "{m}");
 
     // Segmenting: 7 s clips give 7 one-second units each, the 3 s intro gives 3.
-    let out = Command::new(env!("CARGO_BIN_EXE_singer-id")).args(["--quiet", "eval", "--json", "--segment", "1"]).arg(&manifest).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_singer-id"))
+        .args(["--quiet", "eval", "--json", "--segment", "1"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
     let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(m["units"], 3 * 7 + 3, "{m}");
 }

@@ -8,7 +8,11 @@ use singer_id::library::Scoring;
 use singer_id::timeline::Format;
 
 #[derive(Parser, Debug)]
-#[command(name = "singer-id", version, about = "Tells which singer is singing: enrol singers, then analyse recordings into a timeline.")]
+#[command(
+    name = "singer-id",
+    version,
+    about = "Tells which singer is singing: enrol singers, then analyse recordings into a timeline."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

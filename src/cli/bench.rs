@@ -120,11 +120,18 @@ pub fn onset_latency(global: &GlobalArgs, file: &Path, library_path: &Path, sect
     let library = super::load_library_for(library_path, &model)?;
     let audio = decode_file(file)?;
     let cfg = AnalyzerConfig::for_model(&model);
-    let decisions = analyze_samples(model, Arc::new(library), cfg.clone(), &audio.samples, audio.sample_rate, 4096, |_| {})
-        .map_err(anyhow::Error::msg)?;
-    let text = std::fs::read_to_string(sections_path).with_context(|| format!("cannot read {}", sections_path.display()))?;
+    let decisions =
+        analyze_samples(model, Arc::new(library), cfg.clone(), &audio.samples, audio.sample_rate, 4096, |_| {})
+            .map_err(anyhow::Error::msg)?;
+    let text =
+        std::fs::read_to_string(sections_path).with_context(|| format!("cannot read {}", sections_path.display()))?;
     let mut latencies = Vec::new();
-    println!("onset to first correct decision ({}, hop {} s, smoothing {} s):", file.display(), cfg.hop_s, cfg.smoothing_s);
+    println!(
+        "onset to first correct decision ({}, hop {} s, smoothing {} s):",
+        file.display(),
+        cfg.hop_s,
+        cfg.smoothing_s
+    );
     for (n, line) in text.lines().enumerate().skip(1).filter(|(_, l)| !l.trim().is_empty()) {
         let fields: Vec<&str> = line.split(',').map(str::trim).collect();
         let [start, end, label] = fields[..] else {

@@ -59,7 +59,14 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
     Ok(())
 }
 
-pub fn analyze(global: &GlobalArgs, file: &Path, library_path: &Path, format: Format, output: Option<&Path>, tuning: &Tuning) -> Result<()> {
+pub fn analyze(
+    global: &GlobalArgs,
+    file: &Path,
+    library_path: &Path,
+    format: Format,
+    output: Option<&Path>,
+    tuning: &Tuning,
+) -> Result<()> {
     let model = load_model(&global.model)?;
     let library = load_library_for(library_path, &model)?;
     if library.singers.is_empty() {
@@ -74,15 +81,18 @@ pub fn analyze(global: &GlobalArgs, file: &Path, library_path: &Path, format: Fo
         cfg.threshold = t;
     }
     let progress = bar(global.quiet, audio.samples.len() as u64, "analysing");
-    let decisions = analyze_samples(model, Arc::new(library), cfg, &audio.samples, audio.sample_rate, ANALYZE_BLOCK, |n| {
-        progress.inc(n as u64)
-    })
-    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let decisions =
+        analyze_samples(model, Arc::new(library), cfg, &audio.samples, audio.sample_rate, ANALYZE_BLOCK, |n| {
+            progress.inc(n as u64)
+        })
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     progress.finish_and_clear();
     let segments = merge_segments(&decisions);
     let text = render(format, &segments, &decisions, &file.display().to_string());
     match output {
-        Some(path) => write_atomically(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            write_atomically(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?
+        }
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
     Ok(())
@@ -106,7 +116,12 @@ pub fn library(path: &Path, action: LibraryAction) -> Result<()> {
     Ok(())
 }
 
-fn evaluate(global: &GlobalArgs, manifest_path: &Path, opts: &EvalOptions, model: &singer_id::model::Model) -> Result<EvalReport> {
+fn evaluate(
+    global: &GlobalArgs,
+    manifest_path: &Path,
+    opts: &EvalOptions,
+    model: &singer_id::model::Model,
+) -> Result<EvalReport> {
     let manifest = Manifest::load(manifest_path)?;
     let progress = bar(global.quiet, 0, "evaluating");
     let report = run_eval(model, &manifest, opts, |event| match event {
@@ -118,7 +133,14 @@ fn evaluate(global: &GlobalArgs, manifest_path: &Path, opts: &EvalOptions, model
     Ok(report)
 }
 
-pub fn eval(global: &GlobalArgs, manifest: &Path, segment: Option<f64>, json: bool, scoring: Scoring, threshold: Option<f32>) -> Result<()> {
+pub fn eval(
+    global: &GlobalArgs,
+    manifest: &Path,
+    segment: Option<f64>,
+    json: bool,
+    scoring: Scoring,
+    threshold: Option<f32>,
+) -> Result<()> {
     check_segment(segment)?;
     let model = load_model(&global.model)?;
     let opts = EvalOptions {

@@ -57,36 +57,21 @@ pub enum ManifestError {
     #[error("manifest {}: file not found", path.display())]
     NotFound { path: PathBuf },
     #[error("manifest {}: cannot read: {source}", path.display())]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Unreadable { path: PathBuf, source: std::io::Error },
     #[error("manifest {}, line {line}: malformed CSV: {message}", path.display())]
-    Malformed {
-        path: PathBuf,
-        line: u64,
-        message: String,
-    },
+    Malformed { path: PathBuf, line: u64, message: String },
     #[error(
         "manifest {}: missing column `{column}` (required: path, singer, group, role)",
         path.display()
     )]
     MissingColumn { path: PathBuf, column: String },
     #[error("manifest {}, line {line}: empty `{column}`", path.display())]
-    EmptyField {
-        path: PathBuf,
-        line: u64,
-        column: String,
-    },
+    EmptyField { path: PathBuf, line: u64, column: String },
     #[error(
         "manifest {}, line {line}: role `{role}` is neither `enroll` nor `test`",
         path.display()
     )]
-    BadRole {
-        path: PathBuf,
-        line: u64,
-        role: String,
-    },
+    BadRole { path: PathBuf, line: u64, role: String },
     #[error("manifest {}: no rows after the header", path.display())]
     Empty { path: PathBuf },
     #[error("manifest {}: no `enroll` rows", path.display())]
@@ -98,12 +83,7 @@ pub enum ManifestError {
          testing (line {test_line}); enrollment and test must never share a group",
         path.display()
     )]
-    SharedGroup {
-        path: PathBuf,
-        group: String,
-        enroll_line: u64,
-        test_line: u64,
-    },
+    SharedGroup { path: PathBuf, group: String, enroll_line: u64, test_line: u64 },
 }
 
 /// Positions of the required columns in the header.
@@ -118,13 +98,8 @@ impl Manifest {
     /// Reads and validates the manifest at `path`.
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
         let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ManifestError::NotFound {
-                path: path.to_path_buf(),
-            },
-            _ => ManifestError::Unreadable {
-                path: path.to_path_buf(),
-                source: e,
-            },
+            std::io::ErrorKind::NotFound => ManifestError::NotFound { path: path.to_path_buf() },
+            _ => ManifestError::Unreadable { path: path.to_path_buf(), source: e },
         })?;
         Manifest::parse(&text, path)
     }
@@ -132,13 +107,8 @@ impl Manifest {
     /// Parses manifest text; `manifest_path` names it in errors and anchors relative paths.
     pub fn parse(text: &str, manifest_path: &Path) -> Result<Manifest, ManifestError> {
         let base = manifest_dir(manifest_path);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .from_reader(text.as_bytes());
-        let headers = reader
-            .headers()
-            .map_err(|e| malformed(manifest_path, &e))?
-            .clone();
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+        let headers = reader.headers().map_err(|e| malformed(manifest_path, &e))?.clone();
         let columns = find_columns(&headers, manifest_path)?;
         let mut rows = Vec::new();
         for record in reader.records() {
@@ -151,9 +121,7 @@ impl Manifest {
             rows.push((line, entry));
         }
         validate(&rows, manifest_path)?;
-        Ok(Manifest {
-            entries: rows.into_iter().map(|(_, entry)| entry).collect(),
-        })
+        Ok(Manifest { entries: rows.into_iter().map(|(_, entry)| entry).collect() })
     }
 
     /// Singers that have enroll rows, sorted and unique: the closed set the system knows.
@@ -170,10 +138,7 @@ impl Manifest {
     pub fn enrollment_by_singer(&self) -> BTreeMap<&str, Vec<&Entry>> {
         let mut by_singer: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
         for entry in self.with_role(Role::Enroll) {
-            by_singer
-                .entry(entry.singer.as_str())
-                .or_default()
-                .push(entry);
+            by_singer.entry(entry.singer.as_str()).or_default().push(entry);
         }
         by_singer
     }
@@ -195,17 +160,13 @@ fn manifest_dir(manifest_path: &Path) -> PathBuf {
 fn malformed(path: &Path, error: &csv::Error) -> ManifestError {
     let line = error.position().map_or(0, |p| p.line());
     let message = match error.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("{len} fields where the header has {expected_len}"),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("{len} fields where the header has {expected_len}")
+        }
         csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_string(),
         _ => error.to_string(),
     };
-    ManifestError::Malformed {
-        path: path.to_path_buf(),
-        line,
-        message,
-    }
+    ManifestError::Malformed { path: path.to_path_buf(), line, message }
 }
 
 fn find_columns(headers: &csv::StringRecord, path: &Path) -> Result<Columns, ManifestError> {
@@ -213,18 +174,10 @@ fn find_columns(headers: &csv::StringRecord, path: &Path) -> Result<Columns, Man
         headers
             .iter()
             .position(|h| h.trim() == name)
-            .ok_or_else(|| ManifestError::MissingColumn {
-                path: path.to_path_buf(),
-                column: name.to_string(),
-            })
+            .ok_or_else(|| ManifestError::MissingColumn { path: path.to_path_buf(), column: name.to_string() })
     };
     let [path_col, singer, group, role] = REQUIRED_COLUMNS;
-    Ok(Columns {
-        path: index_of(path_col)?,
-        singer: index_of(singer)?,
-        group: index_of(group)?,
-        role: index_of(role)?,
-    })
+    Ok(Columns { path: index_of(path_col)?, singer: index_of(singer)?, group: index_of(group)?, role: index_of(role)? })
 }
 
 fn parse_entry(
@@ -237,11 +190,7 @@ fn parse_entry(
     let field = |index: usize, column: &str| {
         let value = record.get(index).unwrap_or("").trim();
         if value.is_empty() {
-            Err(ManifestError::EmptyField {
-                path: manifest_path.to_path_buf(),
-                line,
-                column: column.to_string(),
-            })
+            Err(ManifestError::EmptyField { path: manifest_path.to_path_buf(), line, column: column.to_string() })
         } else {
             Ok(value)
         }
@@ -282,16 +231,10 @@ fn validate(rows: &[(u64, Entry)], path: &Path) -> Result<(), ManifestError> {
     if test_groups.is_empty() {
         return Err(ManifestError::NoTest { path: path_buf() });
     }
-    if let Some((group, enroll_line, test_line)) = enroll_groups
-        .iter()
-        .find_map(|(g, &e)| test_groups.get(g).map(|&t| (*g, e, t)))
+    if let Some((group, enroll_line, test_line)) =
+        enroll_groups.iter().find_map(|(g, &e)| test_groups.get(g).map(|&t| (*g, e, t)))
     {
-        return Err(ManifestError::SharedGroup {
-            path: path_buf(),
-            group: group.to_string(),
-            enroll_line,
-            test_line,
-        });
+        return Err(ManifestError::SharedGroup { path: path_buf(), group: group.to_string(), enroll_line, test_line });
     }
     Ok(())
 }
@@ -326,19 +269,13 @@ d.wav,carol,carol-song1,test,impostor
                 role: Role::Enroll,
             }
         );
-        assert_eq!(
-            manifest.entries[1].path,
-            PathBuf::from("/data/sets/sub/b.wav")
-        );
+        assert_eq!(manifest.entries[1].path, PathBuf::from("/data/sets/sub/b.wav"));
         assert_eq!(manifest.entries[1].role, Role::Test);
         assert_eq!(manifest.entries[4].path, PathBuf::from("/abs/e.wav"));
         assert_eq!(manifest.enrolled_singers(), vec!["alice", "bob"]);
         assert_eq!(manifest.with_role(Role::Test).count(), 3);
         let by_singer = manifest.enrollment_by_singer();
-        assert_eq!(
-            by_singer.keys().copied().collect::<Vec<_>>(),
-            ["alice", "bob"]
-        );
+        assert_eq!(by_singer.keys().copied().collect::<Vec<_>>(), ["alice", "bob"]);
         assert_eq!(by_singer["bob"][0].path, PathBuf::from("/data/sets/c.wav"));
     }
 
@@ -368,10 +305,7 @@ d.wav,carol,carol-song1,test,impostor
     fn bad_role_names_the_line() {
         let text = "path,singer,group,role\na.wav,x,g1,enroll\nb.wav,x,g2,train\n";
         let err = parse(text).unwrap_err();
-        assert!(
-            matches!(err, ManifestError::BadRole { line: 3, .. }),
-            "{err:?}"
-        );
+        assert!(matches!(err, ManifestError::BadRole { line: 3, .. }), "{err:?}");
         let message = err.to_string();
         assert!(message.contains("/data/sets/manifest.csv"), "{message}");
         assert!(message.contains("line 3"), "{message}");
@@ -390,20 +324,14 @@ d.wav,carol,carol-song1,test,impostor
     fn empty_field_names_line_and_column() {
         let text = "path,singer,group,role\na.wav,,g1,enroll\n";
         let err = parse(text).unwrap_err();
-        assert!(
-            matches!(&err, ManifestError::EmptyField { line: 2, column, .. } if column == "singer"),
-            "{err:?}"
-        );
+        assert!(matches!(&err, ManifestError::EmptyField { line: 2, column, .. } if column == "singer"), "{err:?}");
     }
 
     #[test]
     fn ragged_row_is_malformed_with_line() {
         let text = "path,singer,group,role\na.wav,x,g1,enroll\nb.wav,x\n";
         let err = parse(text).unwrap_err();
-        assert!(
-            matches!(err, ManifestError::Malformed { line: 3, .. }),
-            "{err:?}"
-        );
+        assert!(matches!(err, ManifestError::Malformed { line: 3, .. }), "{err:?}");
         assert!(err.to_string().contains("line 3"));
     }
 
@@ -412,24 +340,15 @@ d.wav,carol,carol-song1,test,impostor
         let err = parse("path,singer,group,role\n").unwrap_err();
         assert!(matches!(err, ManifestError::Empty { .. }), "{err:?}");
         let err = parse("").unwrap_err();
-        assert!(
-            matches!(err, ManifestError::MissingColumn { .. }),
-            "{err:?}"
-        );
+        assert!(matches!(err, ManifestError::MissingColumn { .. }), "{err:?}");
     }
 
     #[test]
     fn needs_both_roles() {
         let only_enroll = "path,singer,group,role\na.wav,x,g1,enroll\n";
-        assert!(matches!(
-            parse(only_enroll).unwrap_err(),
-            ManifestError::NoTest { .. }
-        ));
+        assert!(matches!(parse(only_enroll).unwrap_err(), ManifestError::NoTest { .. }));
         let only_test = "path,singer,group,role\na.wav,x,g1,test\n";
-        assert!(matches!(
-            parse(only_test).unwrap_err(),
-            ManifestError::NoEnroll { .. }
-        ));
+        assert!(matches!(parse(only_test).unwrap_err(), ManifestError::NoEnroll { .. }));
     }
 
     #[test]
@@ -441,12 +360,7 @@ d.wav,carol,carol-song1,test,impostor
                     d.wav,x,song2,test\n";
         let err = parse(text).unwrap_err();
         match &err {
-            ManifestError::SharedGroup {
-                group,
-                enroll_line,
-                test_line,
-                ..
-            } => {
+            ManifestError::SharedGroup { group, enroll_line, test_line, .. } => {
                 assert_eq!(group, "song2");
                 assert_eq!((*enroll_line, *test_line), (3, 5));
             }
@@ -478,9 +392,6 @@ d.wav,carol,carol-song1,test,impostor
         let manifest = Manifest::load(path).unwrap();
         assert!(manifest.enrolled_singers().len() >= 2);
         assert!(manifest.with_role(Role::Test).count() > 0);
-        assert!(
-            manifest.entries.iter().all(|e| e.path.is_file()),
-            "all clips exist"
-        );
+        assert!(manifest.entries.iter().all(|e| e.path.is_file()), "all clips exist");
     }
 }

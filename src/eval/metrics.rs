@@ -44,11 +44,7 @@ pub enum MetricsError {
     #[error("no test units to score")]
     NoUnits,
     #[error("test unit {unit} has {got} scores for {expected} enrolled singers")]
-    ScoreCount {
-        unit: usize,
-        expected: usize,
-        got: usize,
-    },
+    ScoreCount { unit: usize, expected: usize, got: usize },
 }
 
 /// Where the false-acceptance and false-rejection rates meet.
@@ -61,21 +57,12 @@ pub struct EerPoint {
 }
 
 /// Computes every metric of the protocol at the operating `threshold`.
-pub fn compute_metrics(
-    singers: &[String],
-    units: &[ScoredUnit],
-    threshold: f32,
-) -> Result<Metrics, MetricsError> {
+pub fn compute_metrics(singers: &[String], units: &[ScoredUnit], threshold: f32) -> Result<Metrics, MetricsError> {
     check_inputs(singers, units)?;
-    let enrolled: Vec<(usize, &ScoredUnit)> = units
-        .iter()
-        .filter_map(|u| truth_index(singers, u).map(|i| (i, u)))
-        .collect();
+    let enrolled: Vec<(usize, &ScoredUnit)> =
+        units.iter().filter_map(|u| truth_index(singers, u).map(|i| (i, u))).collect();
     let top_k = |k: usize| {
-        let hits = enrolled
-            .iter()
-            .filter(|(truth, unit)| rank_of(&unit.scores, *truth) < k)
-            .count();
+        let hits = enrolled.iter().filter(|(truth, unit)| rank_of(&unit.scores, *truth) < k).count();
         share(hits, enrolled.len())
     };
     Ok(Metrics {
@@ -93,10 +80,7 @@ pub fn compute_metrics(
 /// The score threshold at the equal error rate over all (unit, singer) trials: the natural
 /// default operating point when calibrated on data other than the test set. None when the
 /// units give no target or no non-target trial.
-pub fn eer_threshold(
-    singers: &[String],
-    units: &[ScoredUnit],
-) -> Result<Option<f32>, MetricsError> {
+pub fn eer_threshold(singers: &[String], units: &[ScoredUnit]) -> Result<Option<f32>, MetricsError> {
     check_inputs(singers, units)?;
     Ok(eer_from_units(singers, units).map(|p| p.threshold))
 }
@@ -119,11 +103,8 @@ pub fn eer_from_scores(target: &[f32], nontarget: &[f32]) -> Option<EerPoint> {
     if target.is_empty() || nontarget.is_empty() {
         return None;
     }
-    let mut trials: Vec<(f32, bool)> = target
-        .iter()
-        .map(|&s| (rank_key(s), true))
-        .chain(nontarget.iter().map(|&s| (rank_key(s), false)))
-        .collect();
+    let mut trials: Vec<(f32, bool)> =
+        target.iter().map(|&s| (rank_key(s), true)).chain(nontarget.iter().map(|&s| (rank_key(s), false))).collect();
     trials.sort_by(|a, b| a.0.total_cmp(&b.0));
     let curve = error_curve(&trials, target.len(), nontarget.len());
     Some(crossing(&curve))
@@ -161,11 +142,7 @@ fn error_curve(sorted: &[(f32, bool)], n_target: usize, n_nontarget: usize) -> V
         }
         previous = Some(score);
     }
-    curve.push(CurvePoint {
-        threshold: above_top(&curve, previous.unwrap_or(0.0)),
-        far: 0.0,
-        frr: 1.0,
-    });
+    curve.push(CurvePoint { threshold: above_top(&curve, previous.unwrap_or(0.0)), far: 0.0, frr: 1.0 });
     curve
 }
 
@@ -194,11 +171,7 @@ fn midpoint(low: f32, high: f32) -> f32 {
 /// Linear-interpolated crossing of FAR and FRR on `curve`. The first point always has FRR 0
 /// and FAR 1 and the last FRR 1 and FAR 0, so a crossing exists after the first point.
 fn crossing(curve: &[CurvePoint]) -> EerPoint {
-    let k = curve
-        .iter()
-        .position(|p| p.frr >= p.far)
-        .unwrap_or(curve.len() - 1)
-        .max(1);
+    let k = curve.iter().position(|p| p.frr >= p.far).unwrap_or(curve.len() - 1).max(1);
     let (a, b) = (curve[k - 1], curve[k]);
     let gap_a = a.far - a.frr; // > 0
     let gap_b = b.far - b.frr; // <= 0
@@ -206,14 +179,7 @@ fn crossing(curve: &[CurvePoint]) -> EerPoint {
     let eer = a.far + w * (b.far - a.far);
     let (low, high) = (f64::from(a.threshold), f64::from(b.threshold));
     let threshold = low + w * (high - low);
-    EerPoint {
-        eer,
-        threshold: if threshold.is_finite() {
-            threshold as f32
-        } else {
-            b.threshold
-        },
-    }
+    EerPoint { eer, threshold: if threshold.is_finite() { threshold as f32 } else { b.threshold } }
 }
 
 fn check_inputs(singers: &[String], units: &[ScoredUnit]) -> Result<(), MetricsError> {
@@ -224,11 +190,7 @@ fn check_inputs(singers: &[String], units: &[ScoredUnit]) -> Result<(), MetricsE
         return Err(MetricsError::NoUnits);
     }
     match units.iter().position(|u| u.scores.len() != singers.len()) {
-        Some(i) => Err(MetricsError::ScoreCount {
-            unit: i,
-            expected: singers.len(),
-            got: units[i].scores.len(),
-        }),
+        Some(i) => Err(MetricsError::ScoreCount { unit: i, expected: singers.len(), got: units[i].scores.len() }),
         None => Ok(()),
     }
 }
@@ -260,11 +222,7 @@ fn argmax(scores: &[f32]) -> usize {
 /// 0-based rank of `index` when sorting by descending score, ties broken by order.
 fn rank_of(scores: &[f32], index: usize) -> usize {
     let own = rank_key(scores[index]);
-    scores
-        .iter()
-        .enumerate()
-        .filter(|&(i, &s)| rank_key(s) > own || (rank_key(s) == own && i < index))
-        .count()
+    scores.iter().enumerate().filter(|&(i, &s)| rank_key(s) > own || (rank_key(s) == own && i < index)).count()
 }
 
 /// `hits / total`; None when `total` is 0.
@@ -348,10 +306,7 @@ mod tests {
     }
 
     fn unit(truth: &str, scores: &[f32]) -> ScoredUnit {
-        ScoredUnit {
-            truth: truth.to_string(),
-            scores: scores.to_vec(),
-        }
+        ScoredUnit { truth: truth.to_string(), scores: scores.to_vec() }
     }
 
     fn close(actual: f64, expected: f64) -> bool {
@@ -407,10 +362,7 @@ mod tests {
         // Their representative thresholds are the midpoints (0.4+0.45)/2 = 0.425 and
         // (0.45+0.5)/2 = 0.475: threshold = 0.425 + 5/11 * 0.05 = 0.447727...
         let t = eer_threshold(&singers, &units).unwrap().unwrap();
-        assert!(
-            (f64::from(t) - (0.425 + 5.0 / 11.0 * 0.05)).abs() < 1e-5,
-            "{t}"
-        );
+        assert!((f64::from(t) - (0.425 + 5.0 / 11.0 * 0.05)).abs() < 1e-5, "{t}");
     }
 
     #[test]
@@ -421,19 +373,7 @@ mod tests {
         let object = json.as_object().unwrap();
         let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(
-            keys,
-            [
-                "eer",
-                "macro_f1",
-                "open_set_acc",
-                "singers",
-                "threshold",
-                "top1",
-                "top5",
-                "units"
-            ]
-        );
+        assert_eq!(keys, ["eer", "macro_f1", "open_set_acc", "singers", "threshold", "top1", "top5", "units"]);
         assert!(object["top5"].is_null());
         assert_eq!(object["units"], 5);
         assert_eq!(object["threshold"].to_string(), "0.7");
@@ -491,10 +431,7 @@ mod tests {
         let singers = names(&["a", "b"]);
         let units = vec![unit("x", &[0.1, 0.2]), unit("y", &[0.9, 0.1])];
         let m = compute_metrics(&singers, &units, 0.5).unwrap();
-        assert_eq!(
-            (m.top1, m.top5, m.macro_f1, m.eer),
-            (None, None, None, None)
-        );
+        assert_eq!((m.top1, m.top5, m.macro_f1, m.eer), (None, None, None, None));
         // x: best 0.2 < 0.5 -> unknown, right; y: best 0.9 -> a, wrong.
         assert_eq!(m.open_set_acc, 0.5);
     }
@@ -531,10 +468,7 @@ mod tests {
     #[test]
     fn nan_scores_rank_last_and_never_pass_threshold() {
         let singers = names(&["a", "b"]);
-        let units = vec![
-            unit("b", &[f32::NAN, 0.3]),
-            unit("a", &[f32::NAN, f32::NAN]),
-        ];
+        let units = vec![unit("b", &[f32::NAN, 0.3]), unit("a", &[f32::NAN, f32::NAN])];
         let m = compute_metrics(&singers, &units, 0.0).unwrap();
         // Unit 1: b wins over NaN. Unit 2: all NaN, tie -> a, but nothing passes: unknown.
         assert_eq!(m.top1, Some(1.0));
@@ -548,20 +482,10 @@ mod tests {
         let bad = vec![unit("a", &[0.1, 0.2]), unit("a", &[0.1])];
         assert_eq!(
             compute_metrics(&singers, &bad, 0.5).unwrap_err(),
-            MetricsError::ScoreCount {
-                unit: 1,
-                expected: 2,
-                got: 1
-            }
+            MetricsError::ScoreCount { unit: 1, expected: 2, got: 1 }
         );
-        assert_eq!(
-            compute_metrics(&singers, &[], 0.5).unwrap_err(),
-            MetricsError::NoUnits
-        );
-        assert_eq!(
-            eer_threshold(&[], &bad).unwrap_err(),
-            MetricsError::NoSingers
-        );
+        assert_eq!(compute_metrics(&singers, &[], 0.5).unwrap_err(), MetricsError::NoUnits);
+        assert_eq!(eer_threshold(&[], &bad).unwrap_err(), MetricsError::NoSingers);
     }
 
     #[test]

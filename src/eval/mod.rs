@@ -6,9 +6,7 @@ pub mod metrics;
 pub mod runner;
 
 pub use manifest::{Entry, Manifest, ManifestError, Role};
-pub use metrics::{
-    compute_metrics, eer_from_scores, eer_threshold, EerPoint, Metrics, MetricsError, ScoredUnit,
-};
+pub use metrics::{compute_metrics, eer_from_scores, eer_threshold, EerPoint, Metrics, MetricsError, ScoredUnit};
 
 #[cfg(test)]
 mod tests {

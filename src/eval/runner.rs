@@ -35,7 +35,12 @@ pub enum EvalProgress {
     Clip,
 }
 
-pub fn run_eval(model: &Model, manifest: &Manifest, opts: &EvalOptions, mut progress: impl FnMut(EvalProgress)) -> Result<EvalReport, String> {
+pub fn run_eval(
+    model: &Model,
+    manifest: &Manifest,
+    opts: &EvalOptions,
+    mut progress: impl FnMut(EvalProgress),
+) -> Result<EvalReport, String> {
     progress(EvalProgress::Start(manifest.entries.len()));
     let mut library = SingerLibrary::new(model.metadata());
     let mut by_singer: BTreeMap<&str, Vec<Vec<f32>>> = BTreeMap::new();

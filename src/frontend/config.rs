@@ -91,10 +91,7 @@ impl FrontendConfig {
             return Err(format!("n_mels {} is out of range 1..=512", self.n_mels));
         }
         if !(self.fmin >= 0.0 && self.fmin < self.fmax && self.fmax <= nyquist + 1e-6) {
-            return Err(format!(
-                "need 0 <= fmin ({}) < fmax ({}) <= sample_rate/2 ({nyquist})",
-                self.fmin, self.fmax
-            ));
+            return Err(format!("need 0 <= fmin ({}) < fmax ({}) <= sample_rate/2 ({nyquist})", self.fmin, self.fmax));
         }
         if !(self.power > 0.0 && self.power.is_finite()) {
             return Err(format!("power {} must be positive", self.power));

@@ -47,8 +47,7 @@ pub fn mel_to_hz(mel: f64, scale: MelScale) -> f64 {
 impl MelFilterbank {
     pub fn new(cfg: &FrontendConfig) -> Self {
         let n_bins = cfg.n_bins();
-        let fft_freqs: Vec<f64> =
-            (0..n_bins).map(|k| k as f64 * cfg.sample_rate as f64 / cfg.n_fft as f64).collect();
+        let fft_freqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * cfg.sample_rate as f64 / cfg.n_fft as f64).collect();
         let mel_min = hz_to_mel(cfg.fmin, cfg.mel_scale);
         let mel_max = hz_to_mel(cfg.fmax, cfg.mel_scale);
         let n_points = cfg.n_mels + 2;

@@ -43,14 +43,8 @@ impl StreamResampler {
                 ratio,
             });
         }
-        let fft = Fft::<f32>::new(
-            input_rate as usize,
-            output_rate as usize,
-            CHUNK_FRAMES,
-            1,
-            FixedSync::Input,
-        )
-        .map_err(|e| format!("cannot resample {input_rate} Hz to {output_rate} Hz: {e}"))?;
+        let fft = Fft::<f32>::new(input_rate as usize, output_rate as usize, CHUNK_FRAMES, 1, FixedSync::Input)
+            .map_err(|e| format!("cannot resample {input_rate} Hz to {output_rate} Hz: {e}"))?;
         let chunk_out = vec![0.0; fft.output_frames_max()];
         let delay_left = fft.output_delay();
         Ok(Self {
@@ -115,8 +109,7 @@ impl StreamResampler {
         self.pending.resize(frames, 0.0);
         let input = InterleavedSlice::new(&self.pending[..], 1, frames).expect("sized above");
         let out_frames = self.chunk_out.len();
-        let mut output =
-            InterleavedSlice::new_mut(&mut self.chunk_out[..], 1, out_frames).expect("sized in new()");
+        let mut output = InterleavedSlice::new_mut(&mut self.chunk_out[..], 1, out_frames).expect("sized in new()");
         let indexing = partial_len.map(|len| Indexing {
             input_offset: 0,
             output_offset: 0,

@@ -88,9 +88,8 @@ mod tests {
     fn sine_energy_lands_in_the_filter_around_its_frequency() {
         let cfg = ge2e_config();
         let mut spec = MelSpectrum::new(&cfg);
-        let frame: Vec<f32> = (0..cfg.n_fft)
-            .map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16000.0).sin())
-            .collect();
+        let frame: Vec<f32> =
+            (0..cfg.n_fft).map(|i| (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 16000.0).sin()).collect();
         let mut out = vec![0.0; cfg.n_mels];
         spec.compute(&frame, &mut out);
         let peak = out.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;

@@ -103,7 +103,9 @@ impl SingerLibrary {
         if name.is_empty() {
             return Err(LibraryError::BadName("a singer's name cannot be empty".into()));
         }
-        if let Some(bad) = embeddings.iter().find(|e| e.len() != self.embedding_size || e.iter().any(|v| !v.is_finite())) {
+        if let Some(bad) =
+            embeddings.iter().find(|e| e.len() != self.embedding_size || e.iter().any(|v| !v.is_finite()))
+        {
             return Err(LibraryError::BadName(format!(
                 "embedding of size {} (or with non-finite values) does not fit this library (size {})",
                 bad.len(),
@@ -141,7 +143,11 @@ impl SingerLibrary {
         if from != to && self.get(to).is_some() {
             return Err(LibraryError::BadName(format!("a singer named '{to}' already exists")));
         }
-        let singer = self.singers.iter_mut().find(|s| s.name == from).ok_or_else(|| LibraryError::NoSuchSinger(from.to_string()))?;
+        let singer = self
+            .singers
+            .iter_mut()
+            .find(|s| s.name == from)
+            .ok_or_else(|| LibraryError::NoSuchSinger(from.to_string()))?;
         singer.name = to.to_string();
         Ok(())
     }
@@ -182,13 +188,7 @@ impl SingerLibrary {
             .map(|i| sum[i] / votes[i] as f32)
             .fold(f32::INFINITY, f32::min);
         (0..self.singers.len())
-            .map(|i| {
-                if votes[i] > 0 {
-                    sum[i] / votes[i] as f32
-                } else {
-                    best[i].min(weakest_voted - 1e-4)
-                }
-            })
+            .map(|i| if votes[i] > 0 { sum[i] / votes[i] as f32 } else { best[i].min(weakest_voted - 1e-4) })
             .collect()
     }
 }

@@ -89,7 +89,10 @@ impl SingerLibrary {
             let vectors = singer.references.iter().chain(std::iter::once(&singer.centroid));
             for v in vectors {
                 if v.len() != self.embedding_size || v.iter().any(|x| !x.is_finite()) {
-                    return Err(format!("singer '{}' has an embedding of the wrong size or with non-finite values", singer.name));
+                    return Err(format!(
+                        "singer '{}' has an embedding of the wrong size or with non-finite values",
+                        singer.name
+                    ));
                 }
             }
         }
@@ -97,13 +100,15 @@ impl SingerLibrary {
     }
 
     pub fn load(path: &Path) -> Result<Self, LibraryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LibraryError::Io { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| LibraryError::Io { path: path.to_path_buf(), source })?;
         Self::from_json(&text, path)
     }
 
     /// Writes atomically: the old file stays intact until the new one is complete.
     pub fn save(&self, path: &Path) -> Result<(), LibraryError> {
-        write_atomically(path, self.to_json().as_bytes()).map_err(|source| LibraryError::Write { path: path.to_path_buf(), source })
+        write_atomically(path, self.to_json().as_bytes())
+            .map_err(|source| LibraryError::Write { path: path.to_path_buf(), source })
     }
 }
 

@@ -55,14 +55,15 @@ pub struct InputLevel {
 
 impl ModelMetadata {
     pub fn load(path: &Path) -> Result<Self, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let meta: ModelMetadata = serde_json::from_str(&text).map_err(|e| ModelError::Metadata {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), source })?;
+        Self::from_json(&text, path)
+    }
+
+    /// Parses and validates metadata text; `path` names its source in errors.
+    pub fn from_json(text: &str, path: &Path) -> Result<Self, ModelError> {
+        let meta: ModelMetadata = serde_json::from_str(text)
+            .map_err(|e| ModelError::Metadata { path: path.to_path_buf(), reason: e.to_string() })?;
         meta.validate().map_err(|reason| ModelError::Metadata { path: path.to_path_buf(), reason })?;
         Ok(meta)
     }

@@ -13,7 +13,6 @@ pub use metadata::{InputLevel, ModelMetadata};
 
 use crate::frontend::{apply_gain_db, mean_level_db, Frames};
 
-
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
     #[error("cannot read model file {path}: {source}")]
@@ -63,12 +62,23 @@ impl Model {
         let meta = ModelMetadata::load(metadata_path)?;
         let onnx_path = meta.onnx_path(metadata_path);
         let bytes = std::fs::read(&onnx_path).map_err(|source| ModelError::Io { path: onnx_path.clone(), source })?;
-        let actual = hex_sha256(&bytes);
+        Self::from_parts(meta, &bytes, &onnx_path)
+    }
+
+    /// Builds a model from metadata and ONNX bytes already in memory (the plugin embeds its
+    /// model, so a bundle needs no files beside it). Same checksum check as [`Model::load`];
+    /// `onnx_path` names the ONNX source in errors.
+    pub fn from_parts(meta: ModelMetadata, onnx: &[u8], onnx_path: &Path) -> Result<Self, ModelError> {
+        let actual = hex_sha256(onnx);
         if !actual.eq_ignore_ascii_case(&meta.onnx_sha256) {
-            return Err(ModelError::Checksum { path: onnx_path, expected: meta.onnx_sha256.clone(), actual });
+            return Err(ModelError::Checksum {
+                path: onnx_path.to_path_buf(),
+                expected: meta.onnx_sha256.clone(),
+                actual,
+            });
         }
-        let plan = build_plan(&bytes, &meta)
-            .map_err(|e| ModelError::Load { path: onnx_path.clone(), reason: format!("{e:#}") })?;
+        let plan = build_plan(onnx, &meta)
+            .map_err(|e| ModelError::Load { path: onnx_path.to_path_buf(), reason: format!("{e:#}") })?;
         Ok(Self { meta, plan })
     }
 
@@ -85,10 +95,7 @@ impl Model {
     pub fn embed_window(&self, mel: &[f32]) -> Result<Vec<f32>, ModelError> {
         let (frames, n_mels) = (self.meta.window_frames, self.meta.frontend.n_mels);
         if mel.len() != frames * n_mels {
-            return Err(ModelError::Run(format!(
-                "expected {frames}x{n_mels} mel values, got {}",
-                mel.len()
-            )));
+            return Err(ModelError::Run(format!("expected {frames}x{n_mels} mel values, got {}", mel.len())));
         }
         let input = Tensor::from_shape(&[1, frames, n_mels], mel).map_err(|e| ModelError::Run(e.to_string()))?;
         let outputs = self.plan.run(tvec!(input.into_tvalue())).map_err(|e| ModelError::Run(e.to_string()))?;

@@ -1,0 +1,444 @@
+//! The bridge between the audio thread and the analysis. `process()` only mixes the selected
+//! input to mono and copies it into a lock-free SPSC ring ([`AudioSide`]); a worker thread per
+//! instance drains the ring into the engine's [`Analyzer`] and publishes decisions to the GUI
+//! (lock-free queues and atomics) and to the state's decision log. The model is embedded in the
+//! plugin binary and loaded once per process, on the main thread, in `activate()`.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+use atomic_float::AtomicF64;
+use crossbeam::channel::{Receiver, Sender};
+use crossbeam::queue::ArrayQueue;
+use ringbuf::traits::{Consumer, Observer, Producer, Split};
+use ringbuf::{HeapCons, HeapProd, HeapRb};
+
+use super::params::{InputChannel, LibraryState, SingerIdParams};
+use crate::analyzer::{Analyzer, AnalyzerConfig};
+use crate::decision::Decision;
+use crate::library::SingerLibrary;
+use crate::model::{Model, ModelMetadata};
+
+/// The model the plugin ships with, embedded so a bundle is self-contained (the CLI's default).
+const MODEL_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v0-ge2e-int8.json"));
+/// ONNX weights of the embedded model (about 3 MB).
+const MODEL_ONNX: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v0-ge2e-int8.onnx"));
+
+/// Seconds of audio the ring holds; the contract asks for at least 2.
+pub const RING_SECONDS: f32 = 4.0;
+/// Live mode: when the worker falls this many seconds behind, it drops the oldest audio...
+const MAX_BACKLOG_SECONDS: f32 = 3.0;
+/// ...down to this much, so what it shows stays close to what is playing.
+const KEPT_BACKLOG_SECONDS: f32 = 0.5;
+/// Samples mixed per step on the audio thread (the scratch buffer's size; bigger host blocks
+/// are handled in several steps).
+pub const MIX_CHUNK: usize = 16384;
+/// Samples the worker hands to the analyzer per call.
+const WORKER_CHUNK: usize = 8192;
+/// How long the worker sleeps when the ring is empty (live mode).
+const WORKER_IDLE: Duration = Duration::from_millis(5);
+/// Offline rendering gives up waiting for a stuck worker after this long, so a host never hangs.
+const OFFLINE_WAIT_LIMIT: Duration = Duration::from_secs(10);
+/// Decisions buffered for the editor (64 s at the 0.5 s hop); older ones are dropped when it
+/// is closed.
+const GUI_QUEUE_LEN: usize = 128;
+
+/// Metadata of the embedded model (parsed once; cheap, needs no tract).
+pub fn embedded_metadata() -> &'static ModelMetadata {
+    static META: OnceLock<ModelMetadata> = OnceLock::new();
+    META.get_or_init(|| {
+        ModelMetadata::from_json(MODEL_JSON, Path::new("embedded v0-ge2e-int8.json"))
+            .expect("the embedded model metadata is valid (tested)")
+    })
+}
+
+/// The loaded model, shared by all instances in the process and freed with the last of them.
+pub fn shared_model() -> Result<Arc<Model>, String> {
+    static CACHE: Mutex<Weak<Model>> = Mutex::new(Weak::new());
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(model) = cache.upgrade() {
+        return Ok(model);
+    }
+    let model = Model::from_parts(embedded_metadata().clone(), MODEL_ONNX, Path::new("embedded v0-ge2e-int8.onnx"))
+        .map_err(|e| e.to_string())?;
+    let model = Arc::new(model);
+    *cache = Arc::downgrade(&model);
+    Ok(model)
+}
+
+/// What the editor reads. Everything here is lock-free, so the GUI never blocks the worker.
+#[derive(Debug)]
+pub struct GuiFeed {
+    /// New decisions for the editor; the worker force-pushes, dropping the oldest when full.
+    pub decisions: ArrayQueue<Decision>,
+    /// Replies to editor requests (enrolment results).
+    pub notices: ArrayQueue<String>,
+    /// Seconds of audio analysed since activation.
+    pub position_s: AtomicF64,
+    /// Input samples left out of the analysis because it fell behind (live mode only).
+    pub dropped_samples: AtomicU64,
+    /// Whether a worker is running (enrolment needs one: it holds the recent embeddings).
+    pub running: AtomicBool,
+}
+
+impl Default for GuiFeed {
+    fn default() -> Self {
+        Self {
+            decisions: ArrayQueue::new(GUI_QUEUE_LEN),
+            notices: ArrayQueue::new(16),
+            position_s: AtomicF64::new(0.0),
+            dropped_samples: AtomicU64::new(0),
+            running: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Editor requests that need the worker's analyzer.
+#[derive(Debug)]
+pub enum Request {
+    /// Enrol the voiced hops of the last `seconds` under `name`.
+    Enroll { name: String, seconds: f64 },
+}
+
+/// Counters and flags shared by the audio side, the worker and its handle.
+#[derive(Debug, Default)]
+struct Progress {
+    /// Samples the worker has taken from the ring (analysed or dropped).
+    consumed: AtomicU64,
+    /// Set by the handle to end the worker.
+    stop: AtomicBool,
+    /// Cleared by the worker when it exits, so offline waits end.
+    alive: AtomicBool,
+}
+
+/// The audio thread's half: everything it touches was allocated in `activate()`.
+pub struct AudioSide {
+    /// Mono samples for the worker.
+    producer: HeapProd<f32>,
+    /// Mixing buffer, allocated with [`MIX_CHUNK`] capacity.
+    scratch: Vec<f32>,
+    /// Samples written into the ring since activation.
+    pushed: u64,
+    /// Shared with the worker.
+    progress: Arc<Progress>,
+    /// Dropped-sample counter lives in the feed so the editor can show it.
+    feed: Arc<GuiFeed>,
+    /// Woken after each block when rendering offline.
+    worker: Thread,
+    /// Offline bounce: wait for the worker after each block so nothing is dropped.
+    offline: bool,
+}
+
+impl AudioSide {
+    /// Mixes `input` of this block to mono and queues it for analysis. Never allocates, locks
+    /// or blocks, except offline or when `wait` (the "Analyse every sample" option) is set,
+    /// where it waits for the worker to catch up.
+    pub fn push_block(&mut self, main: &[&mut [f32]], side: Option<&[&mut [f32]]>, input: InputChannel, wait: bool) {
+        let samples = main.first().map_or(0, |c| c.len());
+        let mut start = 0;
+        while start < samples {
+            let len = (samples - start).min(MIX_CHUNK);
+            let mono = &mut self.scratch[..len];
+            mix_to_mono(main, side, input, start, mono);
+            let written = self.producer.push_slice(mono);
+            self.pushed += written as u64;
+            if written < len {
+                self.feed.dropped_samples.fetch_add((len - written) as u64, Ordering::Relaxed);
+            }
+            start += len;
+        }
+        if (self.offline || wait) && samples > 0 {
+            self.wait_for_worker();
+        }
+    }
+
+    fn wait_for_worker(&self) {
+        self.worker.unpark();
+        let started = Instant::now();
+        while self.progress.consumed.load(Ordering::Acquire) < self.pushed
+            && self.progress.alive.load(Ordering::Acquire)
+            && started.elapsed() < OFFLINE_WAIT_LIMIT
+        {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}
+
+/// Writes the selected input for samples `start..start + out.len()` into `out`.
+fn mix_to_mono(main: &[&mut [f32]], side: Option<&[&mut [f32]]>, input: InputChannel, start: usize, out: &mut [f32]) {
+    let range = start..start + out.len();
+    let mean_of = |channels: &[&mut [f32]], out: &mut [f32]| {
+        let scale = 1.0 / channels.len() as f32;
+        out.copy_from_slice(&channels[0][range.clone()]);
+        for channel in &channels[1..] {
+            out.iter_mut().zip(&channel[range.clone()]).for_each(|(o, x)| *o += x);
+        }
+        // Mid of identical channels is exactly the mono signal: (x + x) * 0.5 == x.
+        if channels.len() > 1 {
+            out.iter_mut().for_each(|o| *o *= scale);
+        }
+    };
+    match input {
+        InputChannel::Left => out.copy_from_slice(&main[0][range.clone()]),
+        InputChannel::Right => out.copy_from_slice(&main[main.len().min(2) - 1][range.clone()]),
+        InputChannel::Mid => mean_of(main, out),
+        InputChannel::SideChain => match side {
+            Some(side) if !side.is_empty() => mean_of(side, out),
+            _ => mean_of(main, out),
+        },
+    }
+}
+
+/// The plugin's handle on its running worker; stopping (or dropping) it joins the thread.
+pub struct WorkerHandle {
+    /// The worker thread, joined on stop.
+    join: Option<JoinHandle<()>>,
+    /// Shared with the worker and the audio side.
+    progress: Arc<Progress>,
+    /// Requests from the editor; dropped with the handle.
+    pub requests: Sender<Request>,
+}
+
+impl WorkerHandle {
+    pub fn stop(&mut self) {
+        if let Some(join) = self.join.take() {
+            self.progress.stop.store(true, Ordering::Release);
+            join.thread().unpark();
+            let _ = join.join();
+        }
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts the analysis for one activation: a ring of [`RING_SECONDS`] at `sample_rate` and a
+/// worker thread with a fresh analyzer. Runs on the main thread (allocates, loads the model).
+pub fn start(
+    params: Arc<SingerIdParams>,
+    feed: Arc<GuiFeed>,
+    sample_rate: f32,
+    offline: bool,
+) -> Result<(AudioSide, WorkerHandle), String> {
+    let model = shared_model()?;
+    let library = params.library.lock().unwrap_or_else(|e| e.into_inner()).current();
+    let rate = sample_rate.round() as u32;
+    let mut cfg = AnalyzerConfig::for_model(&model);
+    cfg.threshold = params.threshold.value();
+    cfg.smoothing_s = params.smoothing.value() as f64;
+    let analyzer = Analyzer::new(model, library.clone(), cfg, rate)?;
+
+    let capacity = ((sample_rate * RING_SECONDS) as usize).max(2 * MIX_CHUNK);
+    let (producer, consumer) = HeapRb::<f32>::new(capacity).split();
+    let progress = Arc::new(Progress { alive: AtomicBool::new(true), ..Default::default() });
+    let (requests, receiver) = crossbeam::channel::unbounded();
+    feed.position_s.store(0.0, Ordering::Relaxed);
+    feed.dropped_samples.store(0, Ordering::Relaxed);
+    params.decisions.clear();
+    let worker = Worker {
+        consumer,
+        analyzer,
+        library,
+        params,
+        feed: feed.clone(),
+        progress: progress.clone(),
+        requests: receiver,
+        offline,
+        max_backlog: (sample_rate * MAX_BACKLOG_SECONDS) as usize,
+        kept_backlog: (sample_rate * KEPT_BACKLOG_SECONDS) as usize,
+        dropped_seen: 0,
+    };
+    let join = std::thread::Builder::new()
+        .name("singer-id analysis".into())
+        .spawn(move || worker.run())
+        .map_err(|e| format!("cannot start the analysis thread: {e}"))?;
+    let audio = AudioSide {
+        producer,
+        scratch: vec![0.0; MIX_CHUNK],
+        pushed: 0,
+        progress: progress.clone(),
+        feed,
+        worker: join.thread().clone(),
+        offline,
+    };
+    Ok((audio, WorkerHandle { join: Some(join), progress, requests }))
+}
+
+/// The worker thread's state: the analyzer and the consuming end of the ring.
+struct Worker {
+    /// Mono samples from the audio thread.
+    consumer: HeapCons<f32>,
+    /// The engine, unchanged from the CLI's.
+    analyzer: Analyzer,
+    /// The library the analyzer has, to notice when the editor or a state load replaces it.
+    library: Arc<SingerLibrary>,
+    /// Threshold/smoothing parameters and the persisted library and decision log.
+    params: Arc<SingerIdParams>,
+    /// Where the editor reads results.
+    feed: Arc<GuiFeed>,
+    /// Shared counters and the stop flag.
+    progress: Arc<Progress>,
+    /// Editor requests.
+    requests: Receiver<Request>,
+    /// Offline bounce: never drop audio.
+    offline: bool,
+    /// Live mode: backlog (samples) at which the oldest audio is dropped...
+    max_backlog: usize,
+    /// ...and the backlog kept after dropping.
+    kept_backlog: usize,
+    /// Dropped samples already reported to the analyzer's clock.
+    dropped_seen: u64,
+}
+
+impl Worker {
+    fn run(mut self) {
+        self.feed.running.store(true, Ordering::Release);
+        let mut block = vec![0.0f32; WORKER_CHUNK];
+        let mut decisions = Vec::new();
+        while !self.progress.stop.load(Ordering::Acquire) {
+            self.sync_settings();
+            while let Ok(request) = self.requests.try_recv() {
+                self.handle(request);
+            }
+            let backlog = self.consumer.occupied_len();
+            let never_drop = self.offline || self.params.every_sample.value();
+            if !never_drop && backlog > self.max_backlog {
+                let skipped = self.consumer.skip(backlog - self.kept_backlog);
+                self.feed.dropped_samples.fetch_add(skipped as u64, Ordering::Relaxed);
+                self.progress.consumed.fetch_add(skipped as u64, Ordering::Release);
+            }
+            // Audio dropped on either side (a full ring, or skipped just above) moves the
+            // analyzer's clock on, so decisions keep the times their audio played at.
+            let dropped = self.feed.dropped_samples.load(Ordering::Relaxed);
+            if dropped > self.dropped_seen {
+                self.analyzer.skip_input(dropped - self.dropped_seen);
+                self.dropped_seen = dropped;
+            }
+            let n = self.consumer.pop_slice(&mut block);
+            if n == 0 {
+                std::thread::park_timeout(WORKER_IDLE);
+                continue;
+            }
+            if let Err(e) = self.analyzer.push(&block[..n], &mut decisions) {
+                self.notice(format!("analysis failed: {e}"));
+            }
+            for decision in decisions.drain(..) {
+                self.params.decisions.push(decision.clone());
+                self.feed.decisions.force_push(decision);
+            }
+            self.feed.position_s.store(self.analyzer.position_s(), Ordering::Relaxed);
+            self.progress.consumed.fetch_add(n as u64, Ordering::Release);
+        }
+        self.feed.running.store(false, Ordering::Release);
+        self.progress.alive.store(false, Ordering::Release);
+    }
+
+    /// Applies parameter changes and a replaced library (editor edit or state load).
+    fn sync_settings(&mut self) {
+        let threshold = self.params.threshold.value();
+        if threshold != self.analyzer.config().threshold {
+            self.analyzer.set_threshold(threshold);
+        }
+        let smoothing = self.params.smoothing.value() as f64;
+        if smoothing != self.analyzer.config().smoothing_s {
+            self.analyzer.set_smoothing_s(smoothing);
+        }
+        let current = self.params.library.lock().unwrap_or_else(|e| e.into_inner()).library.clone();
+        let changed = match &current {
+            Some(library) => !Arc::ptr_eq(library, &self.library),
+            None => !self.library.singers.is_empty(),
+        };
+        if changed {
+            let library = current.unwrap_or_else(|| Arc::new(SingerLibrary::new(embedded_metadata())));
+            match self.analyzer.set_library(library.clone()) {
+                Ok(()) => self.library = library,
+                Err(e) => self.notice(e),
+            }
+        }
+    }
+
+    fn handle(&mut self, request: Request) {
+        match request {
+            Request::Enroll { name, seconds } => {
+                let embeddings = self.analyzer.recent_embeddings(seconds);
+                let count = embeddings.len();
+                let mut state = self.params.library.lock().unwrap_or_else(|e| e.into_inner());
+                let mut library = (*state.current()).clone();
+                let reply = match library.enroll(&name, embeddings) {
+                    Ok(()) => {
+                        *state = LibraryState::checked(library);
+                        format!("Enrolled {} from {count} voiced hops", name.trim())
+                    }
+                    Err(e) => e.to_string(),
+                };
+                drop(state);
+                self.notice(reply);
+            }
+        }
+    }
+
+    fn notice(&self, text: String) {
+        self.feed.notices.force_push(text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_model_metadata_is_valid() {
+        assert_eq!(embedded_metadata().name, crate::model::DEFAULT_MODEL);
+    }
+
+    #[test]
+    fn mid_of_identical_channels_is_the_mono_signal() {
+        let mut l = vec![0.1f32, -0.7, 1e-39, f32::NAN];
+        let mut r = l.clone();
+        let main: [&mut [f32]; 2] = [&mut l, &mut r];
+        let mut out = [0.0f32; 4];
+        mix_to_mono(&main, None, InputChannel::Mid, 0, &mut out);
+        assert_eq!(out[..3], [0.1, -0.7, 1e-39]);
+        assert!(out[3].is_nan());
+        mix_to_mono(&main, None, InputChannel::SideChain, 0, &mut out);
+        assert_eq!(out[..3], [0.1, -0.7, 1e-39]);
+    }
+
+    /// Run by .ci/plugin-alloc-check: nice-plug's allocator counts allocations made inside
+    /// `assert_no_alloc` (warn_debug), so the real-time path can be checked in-process.
+    #[cfg(feature = "assert_process_allocs")]
+    #[test]
+    fn audio_path_never_allocates() {
+        use nice_assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count};
+        let params = Arc::new(SingerIdParams::default());
+        let (mut audio, mut worker) = start(params, Arc::new(GuiFeed::default()), 48_000.0, false).unwrap();
+        reset_violation_count();
+        assert_no_alloc(|| drop(std::hint::black_box(vec![1u8; 8])));
+        assert!(violation_count() > 0, "the allocation counter must see an allocation");
+        reset_violation_count();
+        let mut l: Vec<f32> = (0..MIX_CHUNK * 2).map(|i| (i as f32 * 0.01).sin()).collect();
+        let mut r = l.clone();
+        let (mut sl, mut sr) = (l.clone(), l.clone());
+        l[10] = f32::NAN;
+        r[20] = f32::INFINITY;
+        let main: [&mut [f32]; 2] = [&mut l, &mut r];
+        let side: [&mut [f32]; 2] = [&mut sl, &mut sr];
+        assert_no_alloc(|| {
+            // More than the ring holds (4 s at 48 kHz), so the full-ring path runs too.
+            for _ in 0..8 {
+                for input in [InputChannel::Left, InputChannel::Right, InputChannel::Mid, InputChannel::SideChain] {
+                    audio.push_block(&main, Some(&side), input, false);
+                    audio.push_block(&main[..1], None, input, false);
+                }
+            }
+        });
+        assert_eq!(violation_count(), 0, "process() allocated");
+        worker.stop();
+    }
+}

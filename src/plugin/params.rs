@@ -1,0 +1,298 @@
+//! The plugin's parameters (stable `#[id]`s, see docs/plugin-contract.md) and its persisted
+//! fields: the singer library, the latest decisions, a status line and the editor's settings.
+
+use std::collections::VecDeque;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use nice_plug::params::persist::PersistentField;
+use nice_plug::prelude::*;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::bridge::embedded_metadata;
+use crate::decision::Decision;
+use crate::library::{SingerLibrary, LIBRARY_FORMAT, LIBRARY_VERSION};
+
+/// Decisions kept for the state's `decisions` field (256 s at the 0.5 s hop).
+pub const MAX_SAVED_DECISIONS: usize = 512;
+
+/// Which part of the input the analysis listens to. Audio always passes through untouched.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputChannel {
+    /// The first channel.
+    #[id = "left"]
+    Left,
+    /// The second channel (the only one on a mono track).
+    #[id = "right"]
+    Right,
+    /// The mean of all main input channels.
+    #[id = "mid"]
+    Mid,
+    /// The mean of the side-chain input's channels (the main input when none is connected).
+    #[id = "sidechain"]
+    #[name = "Side-chain"]
+    SideChain,
+}
+
+#[derive(Params)]
+pub struct SingerIdParams {
+    /// Window size and enrolment settings of the editor.
+    #[persist = "editor_state"]
+    pub editor_state: Arc<Mutex<EditorPrefs>>,
+    /// The singer library; replaced whole (never edited in place) so readers can hold an `Arc`.
+    #[persist = "library"]
+    pub library: Arc<Mutex<LibraryState>>,
+    /// The most recent decisions, written by the worker thread (output only).
+    #[persist = "decisions"]
+    pub decisions: DecisionLog,
+    /// "ok" or why the model or the library was refused (output only).
+    #[persist = "status"]
+    pub status: StatusField,
+
+    /// Which input the analysis listens to.
+    #[id = "input"]
+    pub input: EnumParam<InputChannel>,
+    /// Best score under this reads as "unknown".
+    #[id = "threshold"]
+    pub threshold: FloatParam,
+    /// Seconds of scores averaged into each decision.
+    #[id = "smoothing"]
+    pub smoothing: FloatParam,
+    /// Analysis on or off (audio passes through either way).
+    #[id = "enabled"]
+    pub enabled: BoolParam,
+    /// Never skip audio: the audio thread waits for the analysis, as in an offline render. For
+    /// renderers that run faster than real time without reporting offline mode; in live use it
+    /// can cause dropouts, so it is off by default.
+    #[id = "every_sample"]
+    pub every_sample: BoolParam,
+}
+
+impl Default for SingerIdParams {
+    fn default() -> Self {
+        let library = Arc::new(Mutex::new(LibraryState::default()));
+        let model_error = Arc::new(Mutex::new(None));
+        Self {
+            editor_state: Arc::new(Mutex::new(EditorPrefs::default())),
+            status: StatusField { library: library.clone(), model_error },
+            library,
+            decisions: DecisionLog::default(),
+            input: EnumParam::new("Input", InputChannel::Mid),
+            threshold: FloatParam::new(
+                "Unknown threshold",
+                embedded_metadata().default_threshold,
+                FloatRange::Linear { min: 0.0, max: 1.0 },
+            )
+            .with_step_size(0.01),
+            smoothing: FloatParam::new("Smoothing", 1.0, FloatRange::Linear { min: 0.0, max: 5.0 })
+                .with_unit(" s")
+                .with_step_size(0.1),
+            enabled: BoolParam::new("Analysis enabled", true),
+            every_sample: BoolParam::new("Analyse every sample", false),
+        }
+    }
+}
+
+/// Editor settings worth keeping with a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EditorPrefs {
+    /// Editor width in logical pixels.
+    pub width: u32,
+    /// Editor height in logical pixels.
+    pub height: u32,
+    /// Seconds of recent voiced audio an enrolment uses.
+    pub enroll_seconds: f32,
+    /// Library file last used for import/export.
+    pub library_path: String,
+}
+
+impl Default for EditorPrefs {
+    fn default() -> Self {
+        Self { width: 960, height: 640, enroll_seconds: 20.0, library_path: String::new() }
+    }
+}
+
+/// The library as loaded from state or edited in the editor, or why the saved one was refused.
+#[derive(Debug, Clone, Default)]
+pub struct LibraryState {
+    /// The singers; `None` means an empty library for the current model.
+    pub library: Option<Arc<SingerLibrary>>,
+    /// Why the library in the loaded state was refused (the plugin then runs with none).
+    pub refused: Option<String>,
+}
+
+impl LibraryState {
+    /// Accepts `library` for the embedded model, or keeps an empty one and records why not.
+    pub fn checked(library: SingerLibrary) -> Self {
+        match library.check_model(embedded_metadata()) {
+            Ok(()) => Self { library: Some(Arc::new(library)), refused: None },
+            Err(e) => Self { library: None, refused: Some(e.to_string()) },
+        }
+    }
+
+    /// Parses library JSON as the CLI writes it; anything else becomes an empty, refused library.
+    pub fn from_json(text: &str) -> Self {
+        match SingerLibrary::from_json(text, Path::new("plugin state")) {
+            Ok(library) => Self::checked(library),
+            Err(e) => Self { library: None, refused: Some(e.to_string()) },
+        }
+    }
+
+    /// The library to analyse with (empty when none was accepted).
+    pub fn current(&self) -> Arc<SingerLibrary> {
+        self.library.clone().unwrap_or_else(|| Arc::new(SingerLibrary::new(embedded_metadata())))
+    }
+}
+
+/// The CLI's file layout (`SingerLibrary::to_json`), as a serde value so the state holds the
+/// library as JSON rather than as a string inside JSON. Must match `storage::FileOut` (tested).
+#[derive(Serialize)]
+struct LibraryFile<'a> {
+    format: &'a str,
+    version: u32,
+    #[serde(flatten)]
+    library: &'a SingerLibrary,
+}
+
+impl Serialize for LibraryState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let library = self.current();
+        LibraryFile { format: LIBRARY_FORMAT, version: LIBRARY_VERSION, library: &library }.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for LibraryState {
+    /// Never fails on valid JSON: a wrong, damaged or future library is recorded as refused, so a
+    /// bad state cannot leave the previous library silently in place.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(match value {
+            // `filter_state` turns text that is not JSON at all into such a string.
+            serde_json::Value::String(reason) => Self { library: None, refused: Some(reason) },
+            other => Self::from_json(&other.to_string()),
+        })
+    }
+}
+
+/// The last [`MAX_SAVED_DECISIONS`] decisions, for the state. Loading a state leaves it alone:
+/// saved decisions describe audio this instance has not heard.
+#[derive(Debug, Default)]
+pub struct DecisionLog {
+    /// Oldest first; locked by the worker (append) and by state saves (copy), never by audio.
+    pub decisions: Mutex<VecDeque<Decision>>,
+}
+
+impl DecisionLog {
+    pub fn push(&self, decision: Decision) {
+        let mut log = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() == MAX_SAVED_DECISIONS {
+            log.pop_front();
+        }
+        log.push_back(decision);
+    }
+
+    pub fn clear(&self) {
+        self.decisions.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+impl<'a> PersistentField<'a, Vec<Decision>> for DecisionLog {
+    fn set(&self, _saved: Vec<Decision>) {}
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Vec<Decision>) -> R,
+    {
+        let log: Vec<Decision> = self.decisions.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect();
+        f(&log)
+    }
+}
+
+/// The status line, derived when read from the library and model states, so a saved state
+/// always tells the truth even when no audio has been processed.
+#[derive(Debug)]
+pub struct StatusField {
+    /// Shared with [`SingerIdParams::library`].
+    library: Arc<Mutex<LibraryState>>,
+    /// Why the model failed to load, if it did.
+    pub model_error: Arc<Mutex<Option<String>>>,
+}
+
+impl StatusField {
+    pub fn text(&self) -> String {
+        if let Some(e) = self.model_error.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            return format!("model not loaded: {e}");
+        }
+        match &self.library.lock().unwrap_or_else(|e| e.into_inner()).refused {
+            Some(reason) => format!("library refused, running with an empty one: {reason}"),
+            None => "ok".to_string(),
+        }
+    }
+}
+
+impl<'a> PersistentField<'a, String> for StatusField {
+    fn set(&self, _saved: String) {}
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&String) -> R,
+    {
+        f(&self.text())
+    }
+}
+
+/// Prepares a saved state before nice-plug reads it: a `library` field that is not JSON at all
+/// would otherwise fail to deserialise and silently keep the previous library.
+pub fn filter_library_field(fields: &mut std::collections::BTreeMap<String, String>) {
+    if let Some(text) = fields.get_mut("library") {
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
+            let reason = format!("singer library in plugin state is damaged (not JSON: {e})");
+            *text = serde_json::Value::String(reason).to_string();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn library() -> SingerLibrary {
+        let meta = embedded_metadata();
+        let mut lib = SingerLibrary::new(meta);
+        let mut e = vec![0.0; meta.embedding_size];
+        e[0] = 1.0;
+        lib.enroll("Ann", vec![e]).unwrap();
+        lib
+    }
+
+    #[test]
+    fn library_field_is_the_cli_file_layout() {
+        let lib = library();
+        let state = LibraryState::checked(lib.clone());
+        assert_eq!(serde_json::to_string(&state).unwrap(), lib.to_json());
+        let back: LibraryState = serde_json::from_str(&lib.to_json()).unwrap();
+        assert_eq!(back.current().as_ref(), &lib);
+        assert!(back.refused.is_none());
+    }
+
+    #[test]
+    fn bad_libraries_are_refused_not_kept() {
+        let json = library().to_json();
+        for bad in [
+            json.replace("\"version\":1", "\"version\":7"),
+            "{\"random\":[1,2,3]}".to_string(),
+            json.replace(&embedded_metadata().embedding_space, "other-space"),
+            "42".to_string(),
+        ] {
+            let state: LibraryState = serde_json::from_str(&bad).unwrap();
+            assert!(state.refused.is_some(), "{bad:.60}");
+            assert!(state.current().singers.is_empty());
+        }
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("library".to_string(), "{not json".to_string());
+        filter_library_field(&mut fields);
+        let state: LibraryState = serde_json::from_str(&fields["library"]).unwrap();
+        assert!(state.refused.unwrap().contains("damaged"));
+    }
+}

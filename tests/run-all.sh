@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README's second command and CI (.ci/run) run it:
+#   1. cargo tests: engine, CLI, parity with the Python reference, CLAP host harness;
+#   2. the bundled plugin through the CLAP harness;
+#   3. the allocation check of process() (nice-plug's assert_process_allocs);
+#   4. the VST3 bundle in pedalboard and DawDreamer (Python venv set up by the repo's script).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n==== %s\n' "$*"; }
+
+step "cargo test --release"
+cargo test --release
+step "plugin bundle through the CLAP harness"
+bash .ci/plugin-check
+step "no allocation in process()"
+bash .ci/plugin-alloc-check
+step "VST3 in pedalboard and DawDreamer"
+bash tests/hosts/run.sh
