@@ -111,6 +111,9 @@ pub enum Command {
         /// Singer library for --onset.
         #[arg(long, short)]
         library: Option<PathBuf>,
+        /// Instead, measure the plugin's audio-thread cost per block and its worker's CPU share.
+        #[arg(long, conflicts_with_all = ["onset", "compare"])]
+        plugin: bool,
     },
 }
 

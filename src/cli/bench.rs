@@ -159,6 +159,70 @@ pub fn onset_latency(global: &GlobalArgs, file: &Path, library_path: &Path, sect
     Ok(())
 }
 
+/// The plugin's real-time cost: median time of one `process()` hand-off (mix to mono + ring
+/// push) for common block sizes while the worker analyses, and the worker's CPU share at 48 kHz.
+/// Timing each call with `Instant` adds ~20-40 ns of its own, so small blocks read high.
+pub fn plugin_costs(runs: usize) -> Result<()> {
+    use singer_id::plugin::bridge::{start, GuiFeed, RING_SECONDS};
+    use singer_id::plugin::params::{InputChannel, SingerIdParams};
+
+    const RATE: f32 = 48_000.0;
+    const SAMPLES_PER_SIZE: usize = 2000;
+    // Holding the model keeps it cached across the bridges started below.
+    let _model = singer_id::plugin::bridge::shared_model().map_err(anyhow::Error::msg)?;
+    let signal = synthetic_voice();
+    let (mut left, mut right) = (signal.clone(), signal);
+    println!("plugin audio thread at {RATE} Hz, stereo, Mid input, worker running, ring never full");
+    for block in [64usize, 512, 4096] {
+        let mut times = Vec::with_capacity(SAMPLES_PER_SIZE);
+        // Each round pushes at most 90% of the ring (which holds RING_SECONDS), so every call
+        // measures a complete push, never the cheaper full-ring path.
+        let calls_per_round = ((RATE * RING_SECONDS * 0.9) as usize / block).max(1);
+        while times.len() < SAMPLES_PER_SIZE {
+            let (mut audio, mut worker) =
+                start(Arc::new(SingerIdParams::default()), Arc::new(GuiFeed::default()), RATE, false)
+                    .map_err(anyhow::Error::msg)?;
+            for call in 0..calls_per_round.min(SAMPLES_PER_SIZE - times.len()) {
+                let at = (call * block) % (left.len() - block);
+                let (l, r) = (&mut left[at..at + block], &mut right[at..at + block]);
+                let main: [&mut [f32]; 2] = [l, r];
+                let started = Instant::now();
+                audio.push_block(&main, None, InputChannel::Mid, false);
+                times.push(started.elapsed().as_nanos() as u64);
+            }
+            worker.stop();
+        }
+        times.sort_unstable();
+        let median = times[times.len() / 2];
+        let budget_ns = block as f64 / RATE as f64 * 1e9;
+        println!(
+            "  {block:>5}-sample block: {median:>7} ns median of {} calls ({:.4}% of the block's {:.2} ms)",
+            times.len(),
+            median as f64 / budget_ns * 100.0,
+            budget_ns / 1e6
+        );
+    }
+
+    // The worker's share of one core while keeping up with live 48 kHz input = the time it
+    // needs per second of audio: the inverse of the analyzer's real-time factor at that rate.
+    let model = load_model(singer_id::model::DEFAULT_MODEL)?;
+    let meta = model.metadata().clone();
+    let samples = voice_at(RATE as u32);
+    let seconds = samples.len() as f64 / RATE as f64;
+    let library = Arc::new(SingerLibrary::new(&meta));
+    let cfg = AnalyzerConfig::for_model(&model);
+    let pipeline = median_time(runs.max(1), || {
+        analyze_samples(model.clone(), library.clone(), cfg.clone(), &samples, RATE as u32, 4096, |_| {})
+            .expect("bench audio analyses");
+    });
+    println!(
+        "worker: {:.1}x real time at 48 kHz → {:.2}% of one core for live input (median of {runs} runs)",
+        seconds / pipeline,
+        pipeline / seconds * 100.0
+    );
+    Ok(())
+}
+
 fn median_time(runs: usize, mut f: impl FnMut()) -> f64 {
     f(); // warm-up: caches, lazy plans
     let mut times: Vec<f64> = (0..runs)
@@ -175,13 +239,18 @@ fn median_time(runs: usize, mut f: impl FnMut()) -> f64 {
 /// A harmonic tone with vibrato and syllable-like amplitude envelope: voiced, so every stage
 /// (gate, model, scoring) runs as it would on singing.
 fn synthetic_voice() -> Vec<f32> {
-    let n = (SYNTHETIC_S * SYNTHETIC_RATE as f64) as usize;
+    voice_at(SYNTHETIC_RATE)
+}
+
+/// The synthetic voice rendered at `rate`.
+fn voice_at(rate: u32) -> Vec<f32> {
+    let n = (SYNTHETIC_S * rate as f64) as usize;
     let mut phase = 0.0f64;
     (0..n)
         .map(|i| {
-            let t = i as f64 / SYNTHETIC_RATE as f64;
+            let t = i as f64 / rate as f64;
             let f0 = 220.0 * (1.0 + 0.01 * (2.0 * std::f64::consts::PI * 5.5 * t).sin());
-            phase += 2.0 * std::f64::consts::PI * f0 / SYNTHETIC_RATE as f64;
+            phase += 2.0 * std::f64::consts::PI * f0 / rate as f64;
             let tone: f64 = (1..=12).map(|h| (h as f64 * phase).sin() / h as f64).sum();
             let envelope = 0.6 + 0.4 * (2.0 * std::f64::consts::PI * 2.0 * t).sin();
             (0.1 * tone * envelope) as f32

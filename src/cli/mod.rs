@@ -30,7 +30,8 @@ pub fn run(cli: Cli) -> Result<()> {
             commands::eval(global, &manifest, segment, json, scoring, threshold)
         }
         Command::Calibrate { manifest, segment, scoring } => commands::calibrate(global, &manifest, segment, scoring),
-        Command::Bench { file, runs, compare, onset, library } => match (onset, library, &file) {
+        Command::Bench { file, runs, compare, onset, library, plugin } => match (onset, library, &file) {
+            _ if plugin => bench::plugin_costs(runs),
             (Some(sections), Some(library), Some(file)) => bench::onset_latency(global, file, &library, &sections),
             _ => bench::run(global, file.as_deref(), runs, compare.as_deref()),
         },
