@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet --bin singer-id
+echo "Building singer-id (the first build takes about 15-20 minutes on 2 cores)..."
+cargo build --release --bin singer-id
 bin=target/release/singer-id
 library=$(mktemp -d)/demo-singers.json
 trap 'rm -rf "$(dirname "$library")"' EXIT
