@@ -120,23 +120,28 @@ pub struct LibraryState {
     pub library: Option<Arc<SingerLibrary>>,
     /// Why the library in the loaded state was refused (the plugin then runs with none).
     pub refused: Option<String>,
+    /// The refused library as it was loaded (when it was JSON at all), written back on save
+    /// until the user changes the library: opening a project in an older build, or with
+    /// another model, must not destroy its singers.
+    pub refused_original: Option<serde_json::Value>,
 }
 
 impl LibraryState {
     /// Accepts `library` for the embedded model, or keeps an empty one and records why not.
     pub fn checked(library: SingerLibrary) -> Self {
         match library.check_model(embedded_metadata()) {
-            Ok(()) => Self { library: Some(Arc::new(library)), refused: None },
-            Err(e) => Self { library: None, refused: Some(e.to_string()) },
+            Ok(()) => Self { library: Some(Arc::new(library)), ..Self::default() },
+            Err(e) => Self { refused: Some(e.to_string()), ..Self::default() },
         }
     }
 
     /// Parses library JSON as the CLI writes it; anything else becomes an empty, refused library.
     pub fn from_json(text: &str) -> Self {
-        match SingerLibrary::from_json(text, Path::new("plugin state")) {
+        let refused = match SingerLibrary::from_json(text, Path::new("plugin state")) {
             Ok(library) => Self::checked(library),
-            Err(e) => Self { library: None, refused: Some(e.to_string()) },
-        }
+            Err(e) => Self { refused: Some(e.to_string()), ..Self::default() },
+        };
+        Self { refused_original: refused.refused.as_ref().and_then(|_| serde_json::from_str(text).ok()), ..refused }
     }
 
     /// The library to analyse with (empty when none was accepted).
@@ -157,6 +162,9 @@ struct LibraryFile<'a> {
 
 impl Serialize for LibraryState {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(original) = &self.refused_original {
+            return original.serialize(serializer);
+        }
         let library = self.current();
         LibraryFile { format: LIBRARY_FORMAT, version: LIBRARY_VERSION, library: &library }.serialize(serializer)
     }
@@ -169,7 +177,11 @@ impl<'de> Deserialize<'de> for LibraryState {
         let value = serde_json::Value::deserialize(deserializer)?;
         Ok(match value {
             // `filter_state` turns text that is not JSON at all into such a string.
-            serde_json::Value::String(reason) => Self { library: None, refused: Some(reason) },
+            serde_json::Value::String(reason) => Self {
+                refused: Some(reason.clone()),
+                refused_original: Some(serde_json::Value::String(reason)),
+                library: None,
+            },
             other => Self::from_json(&other.to_string()),
         })
     }
@@ -274,6 +286,17 @@ mod tests {
         let back: LibraryState = serde_json::from_str(&lib.to_json()).unwrap();
         assert_eq!(back.current().as_ref(), &lib);
         assert!(back.refused.is_none());
+    }
+
+    #[test]
+    fn a_refused_library_is_saved_back_unchanged() {
+        let newer = library().to_json().replace("\"version\":1", "\"version\":7");
+        let state: LibraryState = serde_json::from_str(&newer).unwrap();
+        assert!(state.refused.is_some() && state.current().singers.is_empty());
+        let saved: serde_json::Value = serde_json::to_value(&state).unwrap();
+        assert_eq!(saved, serde_json::from_str::<serde_json::Value>(&newer).unwrap());
+        // Once the user enrols, the new library replaces it.
+        assert_eq!(serde_json::to_string(&LibraryState::checked(library())).unwrap(), library().to_json());
     }
 
     #[test]
