@@ -92,3 +92,27 @@ fn damaged_or_missing_model_files_are_named_in_the_error() {
     let err = Model::load(&meta).err().expect("bad json");
     assert!(matches!(err, ModelError::Metadata { .. }) && err.to_string().contains("m.json"), "{err}");
 }
+
+#[test]
+fn metrics_from_a_scores_file_match_the_hand_computed_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let scores = dir.path().join("scores.csv");
+    // Two enrolled singers, three units: a hit for ann, a miss for bob (ann scores higher), and
+    // an impostor. top1 = 1/2; at threshold 0.5: ann -> ann (right), bob -> ann (wrong),
+    // carl -> best 0.3 < 0.5 -> unknown (right): open_set_acc = 2/3.
+    std::fs::write(&scores, "truth,ann,bob\nann,0.9,0.1\nbob,0.6,0.4\ncarl,0.3,0.2\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_singer-id"))
+        .args(["metrics", "--threshold", "0.5"])
+        .arg(&scores)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((m["units"].as_u64(), m["singers"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(m["top1"], 0.5);
+    assert!((m["open_set_acc"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-9, "{m}");
+
+    std::fs::write(&scores, "truth,ann\nann,zero\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_singer-id")).arg("metrics").arg(&scores).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("scores.csv:2"));
+}

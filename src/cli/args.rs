@@ -93,6 +93,16 @@ pub enum Command {
         #[arg(long, default_value = "centroid")]
         scoring: Scoring,
     },
+    /// Compute the protocol's metrics from another system's scores (e.g. a baseline), so every
+    /// system is measured by the same code. SCORES is a CSV: header `truth,<singer>,<singer>,...`
+    /// (the enrolled singers), then one row per test unit: its true singer and its scores.
+    Metrics {
+        scores: PathBuf,
+        /// Operating threshold; without it, the threshold at the equal error rate is printed
+        /// instead (for calibrating on training data).
+        #[arg(long)]
+        threshold: Option<f32>,
+    },
     /// Measure real-time factors of the frontend, the model and the whole pipeline.
     Bench {
         /// Audio file to use (default: 20 s of a synthetic vowel-like signal).

@@ -11,7 +11,7 @@ use singer_id::audio::decode_file;
 use singer_id::decision::merge_segments;
 use singer_id::embed::clip_window_embeddings;
 use singer_id::eval::manifest::Manifest;
-use singer_id::eval::metrics::eer_threshold;
+use singer_id::eval::metrics::{compute_metrics, eer_threshold, ScoredUnit};
 use singer_id::eval::runner::{run_eval, EvalOptions, EvalProgress, EvalReport};
 use singer_id::fsutil::write_atomically;
 use singer_id::library::{Scoring, SingerLibrary};
@@ -173,6 +173,50 @@ pub fn calibrate(global: &GlobalArgs, manifest: &Path, segment: Option<f64>, sco
         serde_json::json!({ "model": model.metadata().name, "threshold": threshold, "eer": report.metrics.eer, "units": report.metrics.units })
     );
     Ok(())
+}
+
+pub fn metrics(scores_path: &Path, threshold: Option<f32>) -> Result<()> {
+    let (singers, units) = read_scores(scores_path)?;
+    match threshold {
+        Some(t) => println!("{}", serde_json::to_string_pretty(&compute_metrics(&singers, &units, t)?)?),
+        None => {
+            let t = eer_threshold(&singers, &units)?
+                .context("the scores give no impostor or no genuine trials: cannot calibrate")?;
+            let metrics = compute_metrics(&singers, &units, t)?;
+            println!("{}", serde_json::json!({ "threshold": t, "eer": metrics.eer, "units": metrics.units }));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a scores CSV: header `truth,<singer>...`, rows `<truth>,<score>...`.
+fn read_scores(path: &Path) -> Result<(Vec<String>, Vec<ScoredUnit>)> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read scores file {}", path.display()))?;
+    let header = reader.headers().with_context(|| format!("{}: no header row", path.display()))?.clone();
+    if header.get(0) != Some("truth") || header.len() < 2 {
+        bail!("{}: the header must be `truth,<singer>,<singer>,...`", path.display());
+    }
+    let singers: Vec<String> = header.iter().skip(1).map(String::from).collect();
+    let mut units = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i + 2;
+        let row = row.with_context(|| format!("{}:{line}: malformed row", path.display()))?;
+        let scores = row
+            .iter()
+            .skip(1)
+            .map(|v| v.trim().parse::<f32>())
+            .collect::<Result<Vec<f32>, _>>()
+            .with_context(|| format!("{}:{line}: scores must be numbers", path.display()))?;
+        if scores.len() != singers.len() {
+            bail!("{}:{line}: {} scores for {} singers", path.display(), scores.len(), singers.len());
+        }
+        units.push(ScoredUnit { truth: row[0].to_string(), scores });
+    }
+    if units.is_empty() {
+        bail!("{}: no scored units", path.display());
+    }
+    Ok((singers, units))
 }
 
 fn check_segment(segment: Option<f64>) -> Result<()> {

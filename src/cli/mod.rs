@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
             commands::eval(global, &manifest, segment, json, scoring, threshold)
         }
         Command::Calibrate { manifest, segment, scoring } => commands::calibrate(global, &manifest, segment, scoring),
+        Command::Metrics { scores, threshold } => commands::metrics(&scores, threshold),
         Command::Bench { file, runs, compare, onset, library, plugin } => match (onset, library, &file) {
             _ if plugin => bench::plugin_costs(runs),
             (Some(sections), Some(library), Some(file)) => bench::onset_latency(global, file, &library, &sections),
