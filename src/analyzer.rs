@@ -201,17 +201,17 @@ impl Analyzer {
         let held_start = self.total_frames - self.frames.len() as u64;
         let end = (end_frame - held_start) as usize;
         let start = end.saturating_sub(meta.window_frames);
-        let window = Frames {
-            mel: self.frames.mel[start * n_mels..end * n_mels].to_vec(),
-            level_db: self.frames.level_db[start..end].to_vec(),
-        };
         let end_s = end_frame as f64 * period + self.skipped_s;
         let start_s = (end_s - self.cfg.hop_s).max(0.0);
 
-        let voiced = window.level_db.iter().filter(|&&db| db >= self.cfg.voice_floor_db).count();
-        let voiced_fraction = voiced as f32 / window.len().max(1) as f32;
+        let voiced = voiced_frames(
+            &self.frames.mel[start * n_mels..end * n_mels],
+            &self.frames.level_db[start..end],
+            n_mels,
+            self.cfg.voice_floor_db,
+        );
+        let voiced_fraction = voiced.len() as f32 / (end - start).max(1) as f32;
         let scores = if voiced_fraction >= self.cfg.min_voiced_fraction {
-            let voiced = voiced_frames(&window, n_mels, self.cfg.voice_floor_db);
             match self.model.embed_utterance(&voiced)? {
                 Some(embedding) => {
                     let scores = self.library.score(&embedding, self.cfg.scoring);

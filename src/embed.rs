@@ -14,7 +14,7 @@ pub fn clip_window_embeddings(
 ) -> Result<Vec<Vec<f32>>, String> {
     let meta = model.metadata();
     let frames = frames_of_clip(&meta.frontend, samples, rate)?;
-    let voiced = voiced_frames(&frames, meta.frontend.n_mels, floor_db);
+    let voiced = voiced_frames(&frames.mel, &frames.level_db, meta.frontend.n_mels, floor_db);
     model.window_embeddings(&voiced).map_err(|e| e.to_string())
 }
 
@@ -23,7 +23,7 @@ pub fn clip_window_embeddings(
 pub fn unit_embedding(model: &Model, samples: &[f32], rate: u32, floor_db: f32) -> Result<Option<Vec<f32>>, String> {
     let meta = model.metadata();
     let frames = frames_of_clip(&meta.frontend, samples, rate)?;
-    let mut voiced = voiced_frames(&frames, meta.frontend.n_mels, floor_db);
+    let mut voiced = voiced_frames(&frames.mel, &frames.level_db, meta.frontend.n_mels, floor_db);
     if voiced.is_empty() {
         voiced = frames;
     }

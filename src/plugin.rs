@@ -51,6 +51,20 @@ impl SingerId {
     }
 }
 
+/// Main in/out of `channels` plus a stereo side-chain. Every layout has the same buses: VST3
+/// cannot switch an optional bus on or off, so a layout without the side-chain would be
+/// unreachable there; hosts that leave the side-chain unconnected send silence or nothing.
+const fn with_side_chain(channels: u32) -> AudioIOLayout {
+    const STEREO_SIDE_CHAIN: &[NonZeroU32] = &[new_nonzero_u32(2)];
+    AudioIOLayout {
+        main_input_channels: NonZeroU32::new(channels),
+        main_output_channels: NonZeroU32::new(channels),
+        aux_input_ports: STEREO_SIDE_CHAIN,
+        names: PortNames { aux_inputs: &["Side-chain"], ..PortNames::const_default() },
+        ..AudioIOLayout::const_default()
+    }
+}
+
 impl Plugin for SingerId {
     const NAME: &'static str = "Singer ID";
     const VENDOR: &'static str = "Singer ID";
@@ -58,25 +72,7 @@ impl Plugin for SingerId {
     const EMAIL: &'static str = "singer-id@users.noreply.github.com";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    // Every layout has the same buses (main + side-chain): VST3 cannot switch an optional bus
-    // on or off, so a layout without the side-chain would be unreachable there. Hosts that
-    // leave the side-chain unconnected simply send silence or nothing to it.
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(2),
-            main_output_channels: NonZeroU32::new(2),
-            aux_input_ports: &[new_nonzero_u32(2)],
-            names: PortNames { aux_inputs: &["Side-chain"], ..PortNames::const_default() },
-            ..AudioIOLayout::const_default()
-        },
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(1),
-            main_output_channels: NonZeroU32::new(1),
-            aux_input_ports: &[new_nonzero_u32(2)],
-            names: PortNames { aux_inputs: &["Side-chain"], ..PortNames::const_default() },
-            ..AudioIOLayout::const_default()
-        },
-    ];
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[with_side_chain(2), with_side_chain(1)];
 
     type Editor = editor::SingerIdEditor;
     type SysExMessage = ();

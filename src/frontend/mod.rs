@@ -120,13 +120,14 @@ pub fn rms_db(samples: &[f32]) -> f32 {
     ((10.0 * mean_square.log10()) as f32).max(SILENCE_DB)
 }
 
-/// The frames at or above `floor_db`, in order: silence between phrases says nothing about
-/// who sings, so enrolment, evaluation and the analyzer embed only voiced frames.
-pub fn voiced_frames(frames: &Frames, n_mels: usize, floor_db: f32) -> Frames {
+/// The frames at or above `floor_db`, in order, from a run of frames given as its mel values
+/// (`n_mels` per frame) and levels: silence between phrases says nothing about who sings, so
+/// enrolment, evaluation and the analyzer embed only voiced frames.
+pub fn voiced_frames(mel: &[f32], level_db: &[f32], n_mels: usize, floor_db: f32) -> Frames {
     let mut voiced = Frames::default();
-    for (i, &db) in frames.level_db.iter().enumerate() {
+    for (frame, &db) in mel.chunks_exact(n_mels).zip(level_db) {
         if db >= floor_db {
-            voiced.mel.extend_from_slice(&frames.mel[i * n_mels..(i + 1) * n_mels]);
+            voiced.mel.extend_from_slice(frame);
             voiced.level_db.push(db);
         }
     }
