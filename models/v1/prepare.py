@@ -1,0 +1,156 @@
+"""Builds the v1 training cache in models/.cache/v1/ from shared/data (training folders only):
+
+- every utau/ and speech/ clip at 16 kHz with its unvoiced frames removed (the analyzer's
+  -45 dBFS frame gate, as the network will only ever see voiced frames);
+- a sung version of every speech clip (WORLD, v1/sing.py): same speaker identity;
+- model v0's window embeddings of every clip (the distillation targets);
+- accompaniment: shared/data/music + synthetic (v1/accompaniment.py).
+
+gtsinger-dev is never read here. Deterministic (fixed seeds). ~10 min on 2 cores.
+Usage (from models/): .venv/bin/python -m v1.prepare
+"""
+import csv
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import common  # noqa: E402
+from v1 import accompaniment, frontend, sing  # noqa: E402
+
+CACHE = common.MODELS_DIR / ".cache" / "v1"
+TRAIN_DATASETS = ("utau", "librispeech-test-other", "librispeech-train-clean-100")
+TEACHER_STEP = 24  # v0 frames between teacher windows (0.24 s)
+CROSSFADE = 64  # samples between joined voiced runs
+SYNTH_SECONDS = 600.0
+
+
+def voiced_only(y: np.ndarray) -> np.ndarray:
+    """The clip with frames under the voice floor removed (runs of >= 100 ms, joined with short
+    crossfades so no click is created)."""
+    f = frontend.FRONTEND
+    levels = frontend.frame_levels_db(y)
+    if len(levels) == 0:
+        return np.zeros(0, dtype=np.float32)
+    voiced = levels >= frontend.VOICE_FLOOR_DB
+    # Close gaps of up to 3 frames so a voiced run is not cut at every short dip.
+    padded = np.convolve(voiced.astype(int), np.ones(7, dtype=int), mode="same") > 0
+    voiced = voiced | (padded & np.convolve(voiced.astype(int), np.ones(3, dtype=int), mode="same").astype(bool))
+    runs, start = [], None
+    for i, v in enumerate(np.append(voiced, False)):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            if i - start >= 10:
+                runs.append((start * f["hop_length"], (i - 1) * f["hop_length"] + f["n_fft"]))
+            start = None
+    out = np.zeros(0, dtype=np.float32)
+    ramp = np.linspace(0, 1, CROSSFADE, dtype=np.float32)
+    for a, b in runs:
+        piece = y[a:b]
+        if len(out) >= CROSSFADE and len(piece) >= CROSSFADE:
+            out[-CROSSFADE:] = out[-CROSSFADE:] * (1 - ramp) + piece[:CROSSFADE] * ramp
+            piece = piece[CROSSFADE:]
+        out = np.concatenate([out, piece])
+    return out
+
+
+def load_row(args):
+    path, seed = args
+    y = common.load_audio_16k(common.DATA_DIR / path)
+    return voiced_only(y)
+
+
+def sing_row(args):
+    y, seed = args
+    return voiced_only(sing.sing(y, frontend.FRONTEND["sample_rate"], np.random.default_rng(seed)))
+
+
+def teacher_windows(encoder, y: np.ndarray) -> np.ndarray:
+    """v0's embeddings of 160-frame windows every TEACHER_STEP frames ([n, 256]); short clips
+    are looped to one window, as the Rust runner does. Each window is raised to -30 dBFS
+    (never lowered), v0's input level."""
+    import torch
+
+    mels = common.mel(y)
+    f = common.FRONTEND
+    frames = np.lib.stride_tricks.sliding_window_view(y.astype(np.float64), f["n_fft"])[::f["hop_length"]]
+    level = 10 * np.log10(np.maximum(np.mean(frames ** 2, axis=1), 1e-12))[:len(mels)]
+    w = common.WINDOW_FRAMES
+    if len(mels) < w:
+        idx = np.arange(w) % len(mels)
+        mels, level = mels[idx], level[idx]
+    starts = list(range(0, len(mels) - w + 1, TEACHER_STEP))
+    batch = np.stack([mels[s:s + w] for s in starts])
+    for i, s in enumerate(starts):
+        mean_db = 10 * np.log10(np.mean(10 ** (level[s:s + w] / 10)) + 1e-30)
+        batch[i] *= 10 ** (max(0.0, -30.0 - mean_db) / 10)
+    with torch.no_grad():
+        return encoder(torch.from_numpy(batch.astype(np.float32))).numpy()
+
+
+def main():
+    t0 = time.time()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(common.DATA_DIR / "manifest.csv", newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["dataset"] in TRAIN_DATASETS]
+    rows.sort(key=lambda r: r["path"])
+    identities = sorted({r["identity"] for r in rows})
+    ident_index = {name: i for i, name in enumerate(identities)}
+    print(f"[prepare] {len(rows)} clips, {len(identities)} identities", flush=True)
+
+    with ProcessPoolExecutor(2) as pool:
+        waves = list(pool.map(load_row, [(r["path"], i) for i, r in enumerate(rows)], chunksize=8))
+        speech = [i for i, r in enumerate(rows) if r["domain"] == "speech"]
+        sung = list(pool.map(sing_row, [(waves[i], 1000 + i) for i in speech], chunksize=4))
+    print(f"[prepare] decoded + voiced-trimmed + WORLD-sung in {time.time() - t0:.0f} s", flush=True)
+
+    import torch
+
+    torch.set_num_threads(2)
+    encoder = common.load_encoder()
+    torch.set_num_threads(2)
+    clips, audio, teacher = [], [], []
+    offset = t_off = 0
+
+    def add(y, row, kind, targets):
+        nonlocal offset, t_off
+        if len(y) < frontend.FRONTEND["n_fft"] * 4:
+            return
+        clips.append({"identity": ident_index[row["identity"]], "kind": kind, "start": offset, "length": len(y),
+                      "teacher_start": t_off, "teacher_count": len(targets), "path": row["path"]})
+        audio.append(y)
+        teacher.append(targets)
+        offset += len(y)
+        t_off += len(targets)
+
+    for n, (row, y) in enumerate(zip(rows, waves)):
+        kind = "sung" if row["domain"] == "sung" else "speech"
+        add(y, row, kind, teacher_windows(encoder, y) if len(y) else np.zeros((0, 256)))
+        if n % 200 == 0:
+            print(f"[prepare] teacher {n}/{len(rows)}", flush=True)
+    for i, y in zip(speech, sung):
+        # The sung version keeps the speaker: its target is the speaker's spoken embedding.
+        spoken = teacher[next(k for k, c in enumerate(clips) if c["path"] == rows[i]["path"])]
+        mean = spoken.mean(axis=0, keepdims=True)
+        add(y, rows[i], "speech-sung", mean / np.linalg.norm(mean))
+    np.save(CACHE / "audio.npy", np.concatenate(audio).astype(np.float32))
+    np.save(CACHE / "teacher.npy", np.concatenate(teacher).astype(np.float32))
+
+    music = [common.load_audio_16k(p) for p in sorted((common.DATA_DIR / "music").glob("*.ogg"))]
+    np.save(CACHE / "music.npy", np.concatenate(music).astype(np.float32))
+    np.save(CACHE / "synth.npy", accompaniment.render(SYNTH_SECONDS, seed=7))
+    meta = {"identities": identities, "clips": clips, "teacher_step_frames": TEACHER_STEP,
+            "frontend": frontend.FRONTEND}
+    (CACHE / "clips.json").write_text(json.dumps(meta))
+    minutes = {k: sum(c["length"] for c in clips if c["kind"] == k) / 16000 / 60 for k in ("sung", "speech", "speech-sung")}
+    print(f"[prepare] {len(clips)} clips, voiced minutes {json.dumps({k: round(v, 1) for k, v in minutes.items()})}, "
+          f"{sum(len(t) for t in teacher)} teacher windows, {time.time() - t0:.0f} s total", flush=True)
+
+
+if __name__ == "__main__":
+    main()
