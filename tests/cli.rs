@@ -52,7 +52,7 @@ fn demo_track_names_the_right_singer_in_every_section() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let decisions = json["decisions"].as_array().unwrap();
     for (start, end, expected) in demo_sections() {
-        // Judge the middle of each section: the model window (1.6 s) and smoothing blur edges.
+        // Judge the middle of each section: the model window and the smoothing blur edges.
         let inside: Vec<&serde_json::Value> = decisions
             .iter()
             .filter(|d| d["start_s"].as_f64().unwrap() >= start + 2.0 && d["end_s"].as_f64().unwrap() <= end)
