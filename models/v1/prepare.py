@@ -30,22 +30,24 @@ SYNTH_SECONDS = 600.0
 
 
 def voiced_only(y: np.ndarray) -> np.ndarray:
-    """The clip with frames under the voice floor removed (runs of >= 100 ms, joined with short
-    crossfades so no click is created)."""
+    """The clip with frames under the voice floor removed (runs of >= 10 frames, joined with
+    short crossfades so no click is created)."""
     f = frontend.FRONTEND
     levels = frontend.frame_levels_db(y)
     if len(levels) == 0:
         return np.zeros(0, dtype=np.float32)
     voiced = levels >= frontend.VOICE_FLOOR_DB
-    # Close gaps of up to 3 frames so a voiced run is not cut at every short dip.
-    padded = np.convolve(voiced.astype(int), np.ones(7, dtype=int), mode="same") > 0
-    voiced = voiced | (padded & np.convolve(voiced.astype(int), np.ones(3, dtype=int), mode="same").astype(bool))
+    # Keep each voiced frame's neighbours too: closes gaps of up to 2 frames, so a run is not
+    # cut at every short dip, and keeps the soft edges of notes.
+    voiced = np.convolve(voiced.astype(int), np.ones(3, dtype=int), mode="same") > 0
     runs, start = [], None
     for i, v in enumerate(np.append(voiced, False)):
         if v and start is None:
             start = i
         elif not v and start is not None:
             if i - start >= 10:
+                # The span runs to the end of the last voiced frame, so two runs separated by a
+                # short gap can share a few ms of audio; the crossfade below blends them.
                 runs.append((start * f["hop_length"], (i - 1) * f["hop_length"] + f["n_fft"]))
             start = None
     out = np.zeros(0, dtype=np.float32)
@@ -59,8 +61,7 @@ def voiced_only(y: np.ndarray) -> np.ndarray:
     return out
 
 
-def load_row(args):
-    path, seed = args
+def load_row(path):
     y = common.load_audio_16k(common.DATA_DIR / path)
     return voiced_only(y)
 
@@ -104,7 +105,7 @@ def main():
     print(f"[prepare] {len(rows)} clips, {len(identities)} identities", flush=True)
 
     with ProcessPoolExecutor(2) as pool:
-        waves = list(pool.map(load_row, [(r["path"], i) for i, r in enumerate(rows)], chunksize=8))
+        waves = list(pool.map(load_row, [r["path"] for r in rows], chunksize=8))
         speech = [i for i, r in enumerate(rows) if r["domain"] == "speech"]
         sung = list(pool.map(sing_row, [(waves[i], 1000 + i) for i in speech], chunksize=4))
     print(f"[prepare] decoded + voiced-trimmed + WORLD-sung in {time.time() - t0:.0f} s", flush=True)
