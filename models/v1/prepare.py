@@ -7,8 +7,9 @@
 - accompaniment: shared/data/music + synthetic (v1/accompaniment.py).
 
 gtsinger-dev is never read here. Deterministic (fixed seeds). ~10 min on 2 cores.
-Usage (from models/): .venv/bin/python -m v1.prepare
+Usage (from models/): .venv/bin/python -m v1.prepare [--manifest EXTRA.csv ...]
 """
+import argparse
 import csv
 import json
 import sys
@@ -94,12 +95,41 @@ def teacher_windows(encoder, y: np.ndarray) -> np.ndarray:
         return encoder(torch.from_numpy(batch.astype(np.float32))).numpy()
 
 
+def read_rows(extra_manifests) -> list[dict]:
+    """Training rows {path, identity, domain}: the training folders of shared/data/manifest.csv,
+    plus any manifest in the eval-protocol format (`path,singer,group,role`, paths relative to
+    the manifest; optional `domain` column, `sung` or `speech`, default `sung`). That is how
+    another singing dataset (VocalSet, NUS-48E, M4Singer, ...) joins training."""
+    with open(common.DATA_DIR / "manifest.csv", newline="", encoding="utf-8") as fh:
+        rows = [{"path": r["path"], "identity": r["identity"], "domain": r["domain"]}
+                for r in csv.DictReader(fh) if r["dataset"] in TRAIN_DATASETS]
+    for manifest in extra_manifests:
+        manifest = Path(manifest).resolve()
+        with open(manifest, newline="", encoding="utf-8") as fh:
+            for n, r in enumerate(csv.DictReader(fh), start=2):
+                if not r.get("path") or not r.get("singer"):
+                    raise SystemExit(f"{manifest}:{n}: need non-empty 'path' and 'singer' columns")
+                path = manifest.parent / r["path"]
+                if not path.is_file():
+                    raise SystemExit(f"{manifest}:{n}: no such audio file {path}")
+                if "gtsinger-dev" in path.parts:
+                    raise SystemExit(f"{manifest}:{n}: gtsinger-dev is for validation only, never training")
+                domain = r.get("domain") or "sung"
+                if domain not in ("sung", "speech"):
+                    raise SystemExit(f"{manifest}:{n}: domain must be 'sung' or 'speech', not {domain!r}")
+                rows.append({"path": str(path), "identity": r["singer"], "domain": domain})
+    rows.sort(key=lambda r: r["path"])
+    return rows
+
+
 def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--manifest", action="append", default=[], metavar="CSV",
+                    help="extra training manifest (path,singer,group,role[,domain]); repeatable")
+    args = ap.parse_args()
     t0 = time.time()
     CACHE.mkdir(parents=True, exist_ok=True)
-    with open(common.DATA_DIR / "manifest.csv", newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["dataset"] in TRAIN_DATASETS]
-    rows.sort(key=lambda r: r["path"])
+    rows = read_rows(args.manifest)
     identities = sorted({r["identity"] for r in rows})
     ident_index = {name: i for i, name in enumerate(identities)}
     print(f"[prepare] {len(rows)} clips, {len(identities)} identities", flush=True)
