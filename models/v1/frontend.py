@@ -61,28 +61,26 @@ class LogMel(torch.nn.Module):
         self.register_buffer("window", torch.tensor(analysis_window(), dtype=torch.float32))
         self.register_buffer("fb", torch.tensor(mel_filterbank().T, dtype=torch.float32))
 
-    def power_mel(self, wave: torch.Tensor) -> torch.Tensor:
+    def power_mel(self, wave: torch.Tensor, gains: torch.Tensor | None = None) -> torch.Tensor:
+        """Mel energies; `gains` [batch, bins], if given, multiplies each example's power
+        spectrum first (training's EQ augmentation)."""
         f = FRONTEND
         frames = wave.unfold(-1, f["n_fft"], f["hop_length"]) * self.window
         spec = torch.fft.rfft(frames, dim=-1)
-        return (spec.real ** 2 + spec.imag ** 2) @ self.fb
+        power = spec.real ** 2 + spec.imag ** 2
+        if gains is not None:
+            power = power * gains[:, None, :]
+        return power @ self.fb
 
-    def power_mel_gained(self, wave: torch.Tensor, gains: torch.Tensor) -> torch.Tensor:
-        """power_mel with per-example power gains [batch, bins] applied to the spectrum (EQ)."""
-        f = FRONTEND
-        frames = wave.unfold(-1, f["n_fft"], f["hop_length"]) * self.window
-        spec = torch.fft.rfft(frames, dim=-1)
-        return ((spec.real ** 2 + spec.imag ** 2) * gains[:, None, :]) @ self.fb
-
-    def forward(self, wave: torch.Tensor) -> torch.Tensor:
-        return torch.log(torch.clamp(self.power_mel(wave), min=FRONTEND["log_floor"]))
+    def forward(self, wave: torch.Tensor, gains: torch.Tensor | None = None) -> torch.Tensor:
+        return torch.log(torch.clamp(self.power_mel(wave, gains), min=FRONTEND["log_floor"]))
 
 
-def frame_levels_db(wave: np.ndarray) -> np.ndarray:
-    """RMS level of each frame's n_fft samples in dBFS, as the Rust frontend's level_db."""
-    f = FRONTEND
-    if len(wave) < f["n_fft"]:
+def frame_levels_db(wave: np.ndarray, n_fft: int = FRONTEND["n_fft"], hop: int = FRONTEND["hop_length"]) -> np.ndarray:
+    """RMS level of each frame's n_fft samples in dBFS, floored at -120, as the Rust frontend's
+    level_db (n_fft/hop default to v1's; v0's teacher windows use its own)."""
+    if len(wave) < n_fft:
         return np.zeros(0)
-    frames = np.lib.stride_tricks.sliding_window_view(wave.astype(np.float64), f["n_fft"])[::f["hop_length"]]
+    frames = np.lib.stride_tricks.sliding_window_view(wave.astype(np.float64), n_fft)[::hop]
     ms = np.mean(frames ** 2, axis=1)
     return np.maximum(10 * np.log10(np.maximum(ms, 1e-30)), -120.0)

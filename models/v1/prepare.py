@@ -79,9 +79,7 @@ def teacher_windows(encoder, y: np.ndarray) -> np.ndarray:
     import torch
 
     mels = common.mel(y)
-    f = common.FRONTEND
-    frames = np.lib.stride_tricks.sliding_window_view(y.astype(np.float64), f["n_fft"])[::f["hop_length"]]
-    level = 10 * np.log10(np.maximum(np.mean(frames ** 2, axis=1), 1e-12))[:len(mels)]
+    level = frontend.frame_levels_db(y, common.FRONTEND["n_fft"], common.FRONTEND["hop_length"])[:len(mels)]
     w = common.WINDOW_FRAMES
     if len(mels) < w:
         idx = np.arange(w) % len(mels)

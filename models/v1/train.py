@@ -101,8 +101,7 @@ def augment_batch(wave: torch.Tensor, data: Batches, logmel, g: torch.Generator)
     noise = torch.where(p(0.5)[:, None], torch.randn(n, length, generator=g), augment.pink_noise(n, length, g))
     x = augment.mix_at(x, noise, u(5.0, 40.0), p(0.3))
     x = x * augment.db_to_gain(u(-25.0, 6.0))[:, None]
-    power = logmel.power_mel_gained(x, augment.spectral_gains(n, frontend.FRONTEND["n_fft"] // 2 + 1, 0.5, 0.15, g))
-    mel = torch.log(torch.clamp(power, min=frontend.FRONTEND["log_floor"]))
+    mel = logmel(x, augment.spectral_gains(n, frontend.FRONTEND["n_fft"] // 2 + 1, 0.5, 0.15, g))
     return augment.spec_augment(mel, 0.5, g)
 
 
