@@ -18,8 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
 from make_fixtures import write_json  # noqa: E402
 from v1 import frontend  # noqa: E402
-from v1.net import SingerNet  # noqa: E402
-from v1.prepare import CACHE  # noqa: E402
+from v1.export import load_net  # noqa: E402
 
 
 def main():
@@ -37,10 +36,7 @@ def main():
         mel = frontend.LogMel()(torch.from_numpy(pcm.astype(np.float32) / 32768.0)[None])[0].numpy()
     write_json(out / "v1_clip_mel.json", {"n_frames": len(mel), "n_mels": mel.shape[1], "mel": mel})
 
-    ckpt = torch.load(CACHE / "runs" / args.run / "model.pt", map_location="cpu", weights_only=False)
-    net = SingerNet(frontend.FRONTEND["n_mels"], ckpt["args"]["channels"], ckpt["args"]["embedding"])
-    net.load_state_dict(ckpt["net"])
-    net.eval()
+    net, _ = load_net(args.run)
     f32 = common.ort_session(args.models / f"{args.name}-f32.onnx")
     i8 = common.ort_session(args.models / f"{args.name}-int8.onnx")
 

@@ -140,16 +140,14 @@ def main():
 
     import torch
 
-    torch.set_num_threads(2)
     encoder = common.load_encoder()
-    torch.set_num_threads(2)
+    torch.set_num_threads(2)  # load_encoder pins 1 thread; the targets are batched, use both cores
     clips, audio, teacher = [], [], []
     offset = t_off = 0
+    min_length = frontend.FRONTEND["n_fft"] * 4  # shorter clips (after the voice gate) are dropped
 
     def add(y, row, kind, targets):
         nonlocal offset, t_off
-        if len(y) < frontend.FRONTEND["n_fft"] * 4:
-            return
         clips.append({"identity": ident_index[row["identity"]], "kind": kind, "start": offset, "length": len(y),
                       "teacher_start": t_off, "teacher_count": len(targets), "path": row["path"]})
         audio.append(y)
@@ -157,16 +155,19 @@ def main():
         offset += len(y)
         t_off += len(targets)
 
+    spoken_targets = {}  # row index -> v0 windows of a speech clip
     for n, (row, y) in enumerate(zip(rows, waves)):
-        kind = "sung" if row["domain"] == "sung" else "speech"
-        add(y, row, kind, teacher_windows(encoder, y) if len(y) else np.zeros((0, 256)))
+        if len(y) >= min_length:
+            targets = teacher_windows(encoder, y)
+            add(y, row, "sung" if row["domain"] == "sung" else "speech", targets)
+            spoken_targets[n] = targets
         if n % 200 == 0:
             print(f"[prepare] teacher {n}/{len(rows)}", flush=True)
     for i, y in zip(speech, sung):
         # The sung version keeps the speaker: its target is the speaker's spoken embedding.
-        spoken = teacher[next(k for k, c in enumerate(clips) if c["path"] == rows[i]["path"])]
-        mean = spoken.mean(axis=0, keepdims=True)
-        add(y, rows[i], "speech-sung", mean / np.linalg.norm(mean))
+        if len(y) >= min_length and i in spoken_targets:
+            mean = spoken_targets[i].mean(axis=0, keepdims=True)
+            add(y, rows[i], "speech-sung", mean / np.linalg.norm(mean))
     np.save(CACHE / "audio.npy", np.concatenate(audio).astype(np.float32))
     np.save(CACHE / "teacher.npy", np.concatenate(teacher).astype(np.float32))
 
