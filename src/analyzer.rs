@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::decision::{Candidate, Decision, Verdict};
-use crate::frontend::{voiced_frames, Frames, Frontend};
+use crate::frontend::{frames_to_embed, Frames, Frontend};
 use crate::library::{Scoring, SingerLibrary};
 use crate::model::{Model, ModelError};
 
@@ -204,19 +204,28 @@ impl Analyzer {
         let end_s = end_frame as f64 * period + self.skipped_s;
         let start_s = (end_s - self.cfg.hop_s).max(0.0);
 
-        let voiced = voiced_frames(
-            &self.frames.mel[start * n_mels..end * n_mels],
-            &self.frames.level_db[start..end],
-            n_mels,
-            self.cfg.voice_floor_db,
-        );
-        let voiced_fraction = voiced.len() as f32 / (end - start).max(1) as f32;
+        let (mel, level_db) = (&self.frames.mel[start * n_mels..end * n_mels], &self.frames.level_db[start..end]);
+        let floor_db = self.cfg.voice_floor_db;
+        let voiced_fraction =
+            level_db.iter().filter(|&&db| db >= floor_db).count() as f32 / (end - start).max(1) as f32;
+        let voiced = frames_to_embed(mel, level_db, n_mels, floor_db, meta.keep_pauses);
+        let mut no_voice_confidence = 1.0 - voiced_fraction;
         let scores = if voiced_fraction >= self.cfg.min_voiced_fraction {
             match self.model.embed_utterance(&voiced)? {
                 Some(embedding) => {
-                    let scores = self.library.score(&embedding, self.cfg.scoring);
-                    self.remember(end_s, embedding);
-                    Some(scores)
+                    let head = meta.voice_head.as_ref().map(|head| (head.p_voice(&embedding), head.threshold));
+                    match head {
+                        // The model's voice head hears accompaniment or noise alone: no voice.
+                        Some((p_voice, threshold)) if p_voice < threshold => {
+                            no_voice_confidence = 1.0 - p_voice;
+                            None
+                        }
+                        _ => {
+                            let scores = self.library.score(&embedding, self.cfg.scoring);
+                            self.remember(end_s, embedding);
+                            Some(scores)
+                        }
+                    }
                 }
                 None => None,
             }
@@ -232,7 +241,7 @@ impl Analyzer {
                 start_s,
                 end_s,
                 verdict: Verdict::NoVoice,
-                confidence: 1.0 - voiced_fraction,
+                confidence: no_voice_confidence,
                 top: Vec::new(),
             },
             Some(_) => self.smoothed_decision(start_s, end_s),

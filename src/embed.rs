@@ -1,7 +1,8 @@
 //! Whole-clip embeddings, for enrolment and evaluation: decoded audio → frames → voiced frames
-//! → window embeddings. The analyzer does the same per hop on a stream.
+//! (or the voiced span, pauses kept, for models that ask for it) → window embeddings. The
+//! analyzer does the same per hop on a stream.
 
-use crate::frontend::{frames_of_clip, voiced_frames};
+use crate::frontend::{frames_of_clip, frames_to_embed};
 use crate::model::{mean_direction, Model};
 
 /// The window embeddings of a clip's voiced frames: what enrolment stores for a singer.
@@ -14,7 +15,7 @@ pub fn clip_window_embeddings(
 ) -> Result<Vec<Vec<f32>>, String> {
     let meta = model.metadata();
     let frames = frames_of_clip(&meta.frontend, samples, rate)?;
-    let voiced = voiced_frames(&frames.mel, &frames.level_db, meta.frontend.n_mels, floor_db);
+    let voiced = frames_to_embed(&frames.mel, &frames.level_db, meta.frontend.n_mels, floor_db, meta.keep_pauses);
     model.window_embeddings(&voiced).map_err(|e| e.to_string())
 }
 
@@ -23,7 +24,7 @@ pub fn clip_window_embeddings(
 pub fn unit_embedding(model: &Model, samples: &[f32], rate: u32, floor_db: f32) -> Result<Option<Vec<f32>>, String> {
     let meta = model.metadata();
     let frames = frames_of_clip(&meta.frontend, samples, rate)?;
-    let mut voiced = voiced_frames(&frames.mel, &frames.level_db, meta.frontend.n_mels, floor_db);
+    let mut voiced = frames_to_embed(&frames.mel, &frames.level_db, meta.frontend.n_mels, floor_db, meta.keep_pauses);
     if voiced.is_empty() {
         voiced = frames;
     }

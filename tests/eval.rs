@@ -3,32 +3,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
-use common::{demo_singers, repo_path};
-use singer_id::audio::decode_file;
+use common::{cut, demo_singers, repo_path};
 use singer_id::model::{Model, ModelError};
-
-fn write_wav(path: &Path, samples: &[f32], rate: u32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: rate,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    samples.iter().for_each(|&s| w.write_sample(s).unwrap());
-    w.finalize().unwrap();
-}
-
-/// Cuts `[start, end)` seconds of a decoded file into a WAV in `dir`.
-fn cut(dir: &Path, name: &str, source: &str, start: f64, end: f64) -> String {
-    let audio = decode_file(&repo_path(source)).unwrap();
-    let r = audio.sample_rate as f64;
-    write_wav(&dir.join(name), &audio.samples[(start * r) as usize..(end * r) as usize], audio.sample_rate);
-    name.to_string()
-}
 
 #[test]
 fn eval_on_a_tiny_manifest_gives_the_known_answers() {

@@ -48,16 +48,17 @@ def export_f32(net: SingerNet, path: Path):
     onnx.save(model, str(path))
 
 
-def quantize_weights(src: Path, dst: Path) -> int:
-    """Weight-only int8 (per output channel, symmetric) for Conv/Gemm weights outside the
-    attention branch. Returns how many tensors were quantized."""
+def quantize_weights(src: Path, dst: Path, keep_f32: tuple[str, ...] = ("attention",)) -> int:
+    """Weight-only int8 (per output channel, symmetric) for Conv/Gemm weights, except those of
+    nodes whose name or inputs contain one of `keep_f32` (v1: the attention branch). Returns how
+    many tensors were quantized."""
     model = onnx.load(str(src))
     inits = {i.name: i for i in model.graph.initializer}
     nodes, count = [], 0
     for node in model.graph.node:
         w_name = node.input[1] if node.op_type in ("Conv", "Gemm") and len(node.input) > 1 else None
-        in_attention = "attention" in node.name or any("attention" in i for i in node.input)
-        if w_name in inits and not in_attention:
+        kept = any(k in node.name or any(k in i for i in node.input) for k in keep_f32)
+        if w_name in inits and not kept:
             w = numpy_helper.to_array(inits[w_name]).astype(np.float32)
             axis = 0  # Conv [out, in, k]; Gemm from nn.Linear has transB=1: [out, in]
             flat = np.abs(w.reshape(w.shape[0], -1)).max(axis=1)

@@ -84,6 +84,27 @@ pub enum Command {
         #[arg(long)]
         threshold: Option<f32>,
     },
+    /// Measure timeline accuracy on multi-singer songs (see docs: eval protocol, "Timelines"):
+    /// enrol from an enrolment list, analyse each song as `analyze` does, score the timeline
+    /// against the true sections on a 10 ms grid with a 0.5 s collar at section boundaries.
+    EvalSongs {
+        /// Songs CSV with columns song, start_s, end_s, label[, var_db]; the audio of song S is
+        /// S.<condition>.<wav|flac|ogg|mp3> next to it.
+        songs: PathBuf,
+        /// Which audio to analyse: mono (a cappella), mix (with accompaniment) or all (each
+        /// condition whose audio is there, reported separately).
+        #[arg(long, default_value = "all", value_parser = ["mono", "mix", "all"])]
+        condition: String,
+        /// Enrolment list CSV with columns singer, path (paths relative to its folder)
+        /// [default: enroll.csv next to SONGS].
+        #[arg(long, value_name = "FILE")]
+        enroll: Option<PathBuf>,
+        /// Print only the JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
     /// Find the threshold at the equal error rate on a manifest (use training data, not the
     /// data you report on), to set a model's default_threshold.
     Calibrate {

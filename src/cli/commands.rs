@@ -7,14 +7,19 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 
 use singer_id::analyzer::{analyze_samples, AnalyzerConfig, DEFAULT_VOICE_FLOOR_DB};
-use singer_id::audio::decode_file;
-use singer_id::decision::merge_segments;
+use singer_id::audio::{decode_file, Audio};
+use singer_id::decision::{merge_segments, Decision};
 use singer_id::embed::clip_window_embeddings;
 use singer_id::eval::manifest::Manifest;
 use singer_id::eval::metrics::{compute_metrics, eer_threshold, ScoredUnit};
-use singer_id::eval::runner::{run_eval, EvalOptions, EvalProgress, EvalReport};
+use singer_id::eval::runner::{enroll_clips, run_eval, EvalOptions, EvalProgress, EvalReport};
+use singer_id::eval::songs::{
+    find_audio, load_enroll_list, load_songs, score_song, summarize, unenrolled_labels, AUDIO_EXTENSIONS, COLLAR_S,
+    GRID_S,
+};
 use singer_id::fsutil::write_atomically;
 use singer_id::library::{Scoring, SingerLibrary};
+use singer_id::model::Model;
 use singer_id::timeline::{render, Format};
 
 use super::args::{GlobalArgs, LibraryAction, Tuning};
@@ -73,19 +78,9 @@ pub fn analyze(
         bail!("library {} has no singers yet: enrol some with `singer-id enroll`", library_path.display());
     }
     let audio = decode_file(file)?;
-    let mut cfg = AnalyzerConfig::for_model(&model);
-    cfg.hop_s = tuning.hop;
-    cfg.smoothing_s = tuning.smoothing;
-    cfg.scoring = tuning.scoring;
-    if let Some(t) = tuning.threshold {
-        cfg.threshold = t;
-    }
+    let cfg = analyzer_config(&model, tuning);
     let progress = bar(global.quiet, audio.samples.len() as u64, "analysing");
-    let decisions =
-        analyze_samples(model, Arc::new(library), cfg, &audio.samples, audio.sample_rate, ANALYZE_BLOCK, |n| {
-            progress.inc(n as u64)
-        })
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let decisions = analyze_audio(model, Arc::new(library), cfg, &audio, file, |n| progress.inc(n as u64))?;
     progress.finish_and_clear();
     let segments = merge_segments(&decisions);
     let text = render(format, &segments, &decisions, &file.display().to_string());
@@ -96,6 +91,32 @@ pub fn analyze(
         None => std::io::stdout().write_all(text.as_bytes())?,
     }
     Ok(())
+}
+
+/// The analyzer settings for `model` with the command line's tuning applied.
+fn analyzer_config(model: &Model, tuning: &Tuning) -> AnalyzerConfig {
+    let mut cfg = AnalyzerConfig::for_model(model);
+    cfg.hop_s = tuning.hop;
+    cfg.smoothing_s = tuning.smoothing;
+    cfg.scoring = tuning.scoring;
+    if let Some(t) = tuning.threshold {
+        cfg.threshold = t;
+    }
+    cfg
+}
+
+/// Runs decoded audio through a fresh streaming analyzer, as the plugin would hear it; errors
+/// name `file`. `progress` gets the number of samples consumed after each block.
+fn analyze_audio(
+    model: Arc<Model>,
+    library: Arc<SingerLibrary>,
+    cfg: AnalyzerConfig,
+    audio: &Audio,
+    file: &Path,
+    progress: impl FnMut(usize),
+) -> Result<Vec<Decision>> {
+    analyze_samples(model, library, cfg, &audio.samples, audio.sample_rate, ANALYZE_BLOCK, progress)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }
 
 pub fn library(path: &Path, action: LibraryAction) -> Result<()> {
@@ -116,12 +137,7 @@ pub fn library(path: &Path, action: LibraryAction) -> Result<()> {
     Ok(())
 }
 
-fn evaluate(
-    global: &GlobalArgs,
-    manifest_path: &Path,
-    opts: &EvalOptions,
-    model: &singer_id::model::Model,
-) -> Result<EvalReport> {
+fn evaluate(global: &GlobalArgs, manifest_path: &Path, opts: &EvalOptions, model: &Model) -> Result<EvalReport> {
     let manifest = Manifest::load(manifest_path)?;
     let progress = bar(global.quiet, 0, "evaluating");
     let report = run_eval(model, &manifest, opts, |event| match event {
@@ -157,6 +173,169 @@ pub fn eval(
         let unit = segment.map_or("whole clips".to_string(), |s| format!("{s} s segments"));
         println!("model {} on {} ({unit}, {:?} scoring)", model.metadata().name, manifest.display(), scoring);
         println!("{metrics_json}");
+    }
+    Ok(())
+}
+
+/// Conditions `eval-songs` knows, in report order.
+const SONG_CONDITIONS: [&str; 2] = ["mono", "mix"];
+
+/// `singer-id eval-songs`: timeline accuracy on multi-singer songs (eval protocol, "Timelines").
+pub fn eval_songs(
+    global: &GlobalArgs,
+    songs_path: &Path,
+    condition: &str,
+    enroll: Option<&Path>,
+    json: bool,
+    tuning: &Tuning,
+) -> Result<()> {
+    let songs = load_songs(songs_path)?;
+    let dir = match songs_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let enroll_path = enroll.map_or_else(|| dir.join("enroll.csv"), Path::to_path_buf);
+    let clips = load_enroll_list(&enroll_path)?;
+
+    // Find every audio file before any work, so a missing one fails at once.
+    let wanted: Vec<&str> = if condition == "all" { SONG_CONDITIONS.to_vec() } else { vec![condition] };
+    let mut plan: Vec<(&str, Vec<PathBuf>)> = Vec::new();
+    for cond in wanted {
+        let found: Vec<Option<PathBuf>> = songs
+            .iter()
+            .map(|song| {
+                find_audio(&dir, &song.name, cond).map_err(|e| anyhow::anyhow!("{}: {e}", songs_path.display()))
+            })
+            .collect::<Result<_>>()?;
+        if condition == "all" && found.iter().all(Option::is_none) {
+            eprintln!(
+                "warning: {}: no `{cond}` audio for any song (<song>.{cond}.<ext>), condition skipped",
+                dir.display()
+            );
+            continue;
+        }
+        let missing: Vec<String> = songs
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(song, _)| {
+                dir.join(format!("{}.{cond}.{{{}}}", song.name, AUDIO_EXTENSIONS.join(","))).display().to_string()
+            })
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{}: missing `{cond}` audio for {} song(s): {}",
+                songs_path.display(),
+                missing.len(),
+                missing.join(", ")
+            );
+        }
+        plan.push((cond, found.into_iter().flatten().collect()));
+    }
+    if plan.is_empty() {
+        bail!(
+            "{}: no song audio found: expected <song>.<condition>.<ext> next to it (conditions {}, extensions {})",
+            songs_path.display(),
+            SONG_CONDITIONS.join(", "),
+            AUDIO_EXTENSIONS.join(", ")
+        );
+    }
+
+    let model = load_model(&global.model)?;
+    let progress = bar(global.quiet, clips.len() as u64, "enrolling");
+    let library =
+        enroll_clips(&model, clips.iter().map(|(s, p)| (s.as_str(), p.as_path())), DEFAULT_VOICE_FLOOR_DB, || {
+            progress.inc(1)
+        })
+        .map_err(|e| anyhow::anyhow!("enrolling from {}: {e}", enroll_path.display()))?;
+    progress.finish_and_clear();
+    let singers: Vec<String> = library.names().into_iter().map(String::from).collect();
+    for (label, line) in unenrolled_labels(&songs, &singers) {
+        eprintln!(
+            "warning: {}, line {line}: `{label}` has no enrolment in {}: its sections count as impostor (unknown)",
+            songs_path.display(),
+            enroll_path.display()
+        );
+    }
+
+    let cfg = analyzer_config(&model, tuning);
+    let library = Arc::new(library);
+    let total: usize = plan.iter().map(|(_, files)| files.len()).sum();
+    let progress = bar(global.quiet, total as u64, "analysing");
+    let mut conditions = serde_json::Map::new();
+    let mut reports = Vec::new();
+    for (cond, files) in &plan {
+        let mut per_song = Vec::new();
+        for (song, file) in songs.iter().zip(files) {
+            let audio = decode_file(file)?;
+            if (audio.duration_s() - song.end_s()).abs() > 1.0 {
+                progress.suspend(|| {
+                    eprintln!(
+                        "warning: {} lasts {:.2} s but its sections in {} end at {:.2} s",
+                        file.display(),
+                        audio.duration_s(),
+                        songs_path.display(),
+                        song.end_s()
+                    )
+                });
+            }
+            let decisions = analyze_audio(model.clone(), library.clone(), cfg.clone(), &audio, file, |_| {})?;
+            per_song.push((song.name.clone(), score_song(song, &decisions, &singers)));
+            progress.inc(1);
+        }
+        let metrics = summarize(&per_song);
+        conditions.insert(cond.to_string(), serde_json::to_value(&metrics)?);
+        reports.push((*cond, metrics));
+    }
+    progress.finish_and_clear();
+
+    let report = serde_json::json!({
+        "model": model.metadata().name,
+        "songs_file": songs_path.display().to_string(),
+        "enroll_file": enroll_path.display().to_string(),
+        "singers": singers.len(),
+        "threshold": cfg.threshold.to_string().parse::<f64>().unwrap_or(f64::from(cfg.threshold)),
+        "scoring": cfg.scoring,
+        "hop_s": cfg.hop_s,
+        "smoothing_s": cfg.smoothing_s,
+        "grid_s": GRID_S,
+        "collar_s": COLLAR_S,
+        "conditions": conditions,
+    });
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "model {} on {} ({} song(s), {} enrolled singer(s), threshold {}, {:?} scoring, hop {} s, smoothing {} s, \
+         {} s collar)",
+        model.metadata().name,
+        songs_path.display(),
+        songs.len(),
+        singers.len(),
+        report["threshold"],
+        cfg.scoring,
+        cfg.hop_s,
+        cfg.smoothing_s,
+        COLLAR_S
+    );
+    let value = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    for (cond, m) in &reports {
+        println!();
+        println!("{cond} ({} song(s))", m.songs);
+        println!("  {:<14} {:>8}  {:<14} {:>6}", "sections", "points", "metric", "value");
+        let rows = [
+            ("enrolled", m.named_points, "named_acc", m.named_acc),
+            ("impostor", m.impostor_points, "impostor_ok", m.impostor_ok),
+            ("instrumental", m.instrumental_points, "instr_clean", m.instr_clean),
+            ("all", m.scored_points, "timeline_acc", m.timeline_acc),
+        ];
+        for (kind, points, metric, v) in rows {
+            println!("  {kind:<14} {points:>8}  {metric:<14} {:>6}", value(v));
+        }
+        println!("  {:<14} {:>8}  {:<14} {:>6}", "", "", "instr_no_voice", value(m.instr_no_voice));
+        let songs_line: Vec<String> = m.per_song.iter().map(|(s, v)| format!("{s} {}", value(*v))).collect();
+        println!("  timeline_acc per song: {}", songs_line.join(", "));
     }
     Ok(())
 }

@@ -29,6 +29,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval { manifest, segment, json, scoring, threshold } => {
             commands::eval(global, &manifest, segment, json, scoring, threshold)
         }
+        Command::EvalSongs { songs, condition, enroll, json, tuning } => {
+            commands::eval_songs(global, &songs, &condition, enroll.as_deref(), json, &tuning)
+        }
         Command::Calibrate { manifest, segment, scoring } => commands::calibrate(global, &manifest, segment, scoring),
         Command::Metrics { scores, threshold } => commands::metrics(&scores, threshold),
         Command::Bench { file, runs, compare, onset, library, plugin } => match (onset, library, &file) {

@@ -1,9 +1,11 @@
 //! Accuracy evaluation per the project's protocol (shared/research/eval-protocol.md): reading
-//! manifests and turning per-unit scores into the reported metrics.
+//! manifests and turning per-unit scores into the reported metrics; [`songs`] scores timelines
+//! of multi-singer songs.
 
 pub mod manifest;
 pub mod metrics;
 pub mod runner;
+pub mod songs;
 
 pub use manifest::{Entry, Manifest, ManifestError, Role};
 pub use metrics::{compute_metrics, eer_from_scores, eer_threshold, EerPoint, Metrics, MetricsError, ScoredUnit};

@@ -2,6 +2,7 @@
 //! clips, score every test unit (whole clip or S-second segment), compute the metrics.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::audio::decode_file;
 use crate::embed::{clip_window_embeddings, unit_embedding};
@@ -35,6 +36,30 @@ pub enum EvalProgress {
     Clip,
 }
 
+/// Builds a library from enrolment clips `(singer, audio file)`: each singer gets the window
+/// embeddings of the voiced frames of all its clips (singers in name order). The protocol's
+/// step 1, shared by `eval` and `eval-songs`. `clip_done` is called after each clip.
+pub fn enroll_clips<'a>(
+    model: &Model,
+    clips: impl IntoIterator<Item = (&'a str, &'a Path)>,
+    voice_floor_db: f32,
+    mut clip_done: impl FnMut(),
+) -> Result<SingerLibrary, String> {
+    let mut library = SingerLibrary::new(model.metadata());
+    let mut by_singer: BTreeMap<&str, Vec<Vec<f32>>> = BTreeMap::new();
+    for (singer, path) in clips {
+        let audio = decode_file(path).map_err(|e| e.to_string())?;
+        let windows = clip_window_embeddings(model, &audio.samples, audio.sample_rate, voice_floor_db)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        by_singer.entry(singer).or_default().extend(windows);
+        clip_done();
+    }
+    for (singer, windows) in by_singer {
+        library.enroll(singer, windows).map_err(|e| e.to_string())?;
+    }
+    Ok(library)
+}
+
 pub fn run_eval(
     model: &Model,
     manifest: &Manifest,
@@ -42,18 +67,8 @@ pub fn run_eval(
     mut progress: impl FnMut(EvalProgress),
 ) -> Result<EvalReport, String> {
     progress(EvalProgress::Start(manifest.entries.len()));
-    let mut library = SingerLibrary::new(model.metadata());
-    let mut by_singer: BTreeMap<&str, Vec<Vec<f32>>> = BTreeMap::new();
-    for entry in manifest.entries.iter().filter(|e| e.role == Role::Enroll) {
-        let audio = decode_file(&entry.path).map_err(|e| e.to_string())?;
-        let windows = clip_window_embeddings(model, &audio.samples, audio.sample_rate, opts.voice_floor_db)
-            .map_err(|e| format!("{}: {e}", entry.path.display()))?;
-        by_singer.entry(&entry.singer).or_default().extend(windows);
-        progress(EvalProgress::Clip);
-    }
-    for (singer, windows) in by_singer {
-        library.enroll(singer, windows).map_err(|e| e.to_string())?;
-    }
+    let enroll = manifest.with_role(Role::Enroll).map(|e| (e.singer.as_str(), e.path.as_path()));
+    let library = enroll_clips(model, enroll, opts.voice_floor_db, || progress(EvalProgress::Clip))?;
     let singers: Vec<String> = library.names().into_iter().map(String::from).collect();
 
     let mut units = Vec::new();

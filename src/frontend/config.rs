@@ -17,12 +17,18 @@ pub enum LogCompression {
     Db,
 }
 
-/// Which mel scale the filterbank is spaced on (librosa's `htk` flag).
+/// Which mel scale the filterbank is spaced on, and how its triangles are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MelScale {
+    /// librosa's default scale; triangles linear in Hz.
     Slaney,
+    /// librosa's `htk=True` (2595·log10(1 + f/700)); triangles linear in Hz.
     Htk,
+    /// Kaldi's filterbank (`torchaudio.compliance.kaldi.fbank`): 1127·ln(1 + f/700), triangles
+    /// linear in mel, peak one, the Nyquist bin left out. Speaker encoders trained on Kaldi
+    /// features (CAM++) expect exactly these.
+    Kaldi,
 }
 
 /// How mel filters are normalised (librosa's `norm`).
@@ -41,6 +47,19 @@ pub enum MelNorm {
 pub enum WindowKind {
     /// Periodic Hann, as `scipy.signal.get_window("hann", n, fftbins=True)`.
     Hann,
+    /// Kaldi's "povey" window: the symmetric Hann window raised to the power 0.85.
+    Povey,
+}
+
+/// Where the `win_length` analysis window sits inside the `n_fft`-point FFT frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowPosition {
+    /// librosa: a frame is `n_fft` samples and the window is centred in it (`pad_center`).
+    #[default]
+    Center,
+    /// Kaldi: a frame is `win_length` samples, windowed, then zero-padded at the end to `n_fft`.
+    Start,
 }
 
 /// Every parameter of the log-mel frontend. See `docs/model-format.md`.
@@ -68,6 +87,16 @@ pub struct FrontendConfig {
     pub log: LogCompression,
     /// Values below this are clamped before the log.
     pub log_floor: f64,
+    /// Where the window sits in the FFT frame (and so how many samples a frame spans).
+    #[serde(default)]
+    pub window_position: WindowPosition,
+    /// Subtract each frame's mean before anything else (Kaldi's `remove_dc_offset`).
+    #[serde(default)]
+    pub remove_dc: bool,
+    /// Pre-emphasis coefficient applied within each frame, `x[i] -= k·x[i-1]` with the first
+    /// sample emphasised against itself, as Kaldi does (0 = off).
+    #[serde(default)]
+    pub preemphasis: f64,
 }
 
 impl FrontendConfig {
@@ -99,7 +128,21 @@ impl FrontendConfig {
         if !(self.log_floor > 0.0 && self.log_floor.is_finite()) {
             return Err(format!("log_floor {} must be positive", self.log_floor));
         }
+        if !(0.0..1.0).contains(&self.preemphasis) {
+            return Err(format!("preemphasis {} must be in [0, 1)", self.preemphasis));
+        }
+        if self.mel_scale == MelScale::Kaldi && self.mel_norm != MelNorm::None {
+            return Err("mel_scale \"kaldi\" draws peak-one triangles: mel_norm must be \"none\"".into());
+        }
         Ok(())
+    }
+
+    /// Samples one frame spans: `n_fft` for a centred window, `win_length` for Kaldi framing.
+    pub fn frame_length(&self) -> usize {
+        match self.window_position {
+            WindowPosition::Center => self.n_fft,
+            WindowPosition::Start => self.win_length,
+        }
     }
 
     /// Number of FFT bins in a one-sided spectrum.
@@ -129,5 +172,31 @@ pub(crate) fn ge2e_config() -> FrontendConfig {
         power: 2.0,
         log: LogCompression::None,
         log_floor: 1e-10,
+        window_position: WindowPosition::Center,
+        remove_dc: false,
+        preemphasis: 0.0,
+    }
+}
+
+/// CAM++'s Kaldi fbank: 80 bins, 25 ms Povey windows every 10 ms, DC removal, pre-emphasis.
+#[cfg(test)]
+pub(crate) fn kaldi_config() -> FrontendConfig {
+    FrontendConfig {
+        sample_rate: 16000,
+        n_fft: 512,
+        win_length: 400,
+        hop_length: 160,
+        window: WindowKind::Povey,
+        n_mels: 80,
+        fmin: 20.0,
+        fmax: 8000.0,
+        mel_scale: MelScale::Kaldi,
+        mel_norm: MelNorm::None,
+        power: 2.0,
+        log: LogCompression::Ln,
+        log_floor: f32::EPSILON as f64,
+        window_position: WindowPosition::Start,
+        remove_dc: true,
+        preemphasis: 0.97,
     }
 }

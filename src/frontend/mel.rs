@@ -27,6 +27,7 @@ fn slaney_log_step() -> f64 {
 pub fn hz_to_mel(hz: f64, scale: MelScale) -> f64 {
     match scale {
         MelScale::Htk => 2595.0 * (1.0 + hz / 700.0).log10(),
+        MelScale::Kaldi => 1127.0 * (1.0 + hz / 700.0).ln(),
         MelScale::Slaney if hz >= SLANEY_MIN_LOG_HZ => {
             SLANEY_MIN_LOG_MEL + (hz / SLANEY_MIN_LOG_HZ).ln() / slaney_log_step()
         }
@@ -37,6 +38,7 @@ pub fn hz_to_mel(hz: f64, scale: MelScale) -> f64 {
 pub fn mel_to_hz(mel: f64, scale: MelScale) -> f64 {
     match scale {
         MelScale::Htk => 700.0 * (10f64.powf(mel / 2595.0) - 1.0),
+        MelScale::Kaldi => 700.0 * ((mel / 1127.0).exp() - 1.0),
         MelScale::Slaney if mel >= SLANEY_MIN_LOG_MEL => {
             SLANEY_MIN_LOG_HZ * (slaney_log_step() * (mel - SLANEY_MIN_LOG_MEL)).exp()
         }
@@ -44,8 +46,23 @@ pub fn mel_to_hz(mel: f64, scale: MelScale) -> f64 {
     }
 }
 
+impl Filter {
+    /// Keeps the non-zero span of a dense filter.
+    fn from_dense(dense: &[f64]) -> Self {
+        match (dense.iter().position(|&w| w > 0.0), dense.iter().rposition(|&w| w > 0.0)) {
+            (Some(first), Some(last)) => {
+                Self { first_bin: first, weights: dense[first..=last].iter().map(|&w| w as f32).collect() }
+            }
+            _ => Self { first_bin: 0, weights: Vec::new() },
+        }
+    }
+}
+
 impl MelFilterbank {
     pub fn new(cfg: &FrontendConfig) -> Self {
+        if cfg.mel_scale == MelScale::Kaldi {
+            return Self::kaldi(cfg);
+        }
         let n_bins = cfg.n_bins();
         let fft_freqs: Vec<f64> = (0..n_bins).map(|k| k as f64 * cfg.sample_rate as f64 / cfg.n_fft as f64).collect();
         let mel_min = hz_to_mel(cfg.fmin, cfg.mel_scale);
@@ -73,14 +90,30 @@ impl MelFilterbank {
                         rising.min(falling).max(0.0) * norm
                     })
                     .collect();
-                let first_bin = dense.iter().position(|&w| w > 0.0).unwrap_or(0);
-                let last_bin = dense.iter().rposition(|&w| w > 0.0).unwrap_or(0);
-                let weights = if dense[first_bin] > 0.0 {
-                    dense[first_bin..=last_bin].iter().map(|&w| w as f32).collect()
-                } else {
-                    Vec::new() // a filter narrower than one bin: librosa leaves it empty too
-                };
-                Filter { first_bin, weights }
+                Filter::from_dense(&dense) // a filter narrower than one bin stays empty, as in librosa
+            })
+            .collect();
+        Self { filters }
+    }
+
+    /// Kaldi's bank (`torchaudio.compliance.kaldi.get_mel_banks` without VTLN): edges evenly
+    /// spaced in Kaldi mel, each bin weighted by where its centre frequency falls in mel.
+    fn kaldi(cfg: &FrontendConfig) -> Self {
+        let scale = MelScale::Kaldi;
+        let bin_hz = cfg.sample_rate as f64 / cfg.n_fft as f64;
+        // Kaldi's bank covers bins 0..n_fft/2; the Nyquist bin gets no weight.
+        let bin_mels: Vec<f64> = (0..cfg.n_fft / 2).map(|k| hz_to_mel(k as f64 * bin_hz, scale)).collect();
+        let (mel_low, mel_high) = (hz_to_mel(cfg.fmin, scale), hz_to_mel(cfg.fmax, scale));
+        let delta = (mel_high - mel_low) / (cfg.n_mels + 1) as f64;
+        let filters = (0..cfg.n_mels)
+            .map(|m| {
+                let left = mel_low + m as f64 * delta;
+                let (centre, right) = (left + delta, left + 2.0 * delta);
+                let dense: Vec<f64> = bin_mels
+                    .iter()
+                    .map(|&mel| ((mel - left) / (centre - left)).min((right - mel) / (right - centre)).max(0.0))
+                    .collect();
+                Filter::from_dense(&dense)
             })
             .collect();
         Self { filters }
@@ -111,6 +144,22 @@ mod tests {
             assert!((back - hz).abs() < 1e-6, "{hz} -> {back}");
         }
         assert!((hz_to_mel(500.0, MelScale::Slaney) - 7.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn kaldi_filters_peak_at_one_and_skip_nyquist() {
+        let cfg = crate::frontend::config::kaldi_config();
+        let bank = MelFilterbank::new(&cfg);
+        assert_eq!(bank.n_mels(), 80);
+        for (m, f) in bank.filters.iter().enumerate() {
+            let peak = f.weights.iter().copied().fold(0.0f32, f32::max);
+            // The lowest filters are only a bin or two wide, so no bin sits near their centre.
+            let min_peak = if m < 20 { 0.0 } else { 0.5 };
+            assert!(peak > min_peak && peak <= 1.0, "filter {m}: peak {peak}");
+            assert!(f.first_bin + f.weights.len() <= cfg.n_fft / 2);
+        }
+        let back = mel_to_hz(hz_to_mel(1234.5, MelScale::Kaldi), MelScale::Kaldi);
+        assert!((back - 1234.5).abs() < 1e-9);
     }
 
     #[test]

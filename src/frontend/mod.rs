@@ -89,7 +89,7 @@ impl Frontend {
     }
 
     /// Ends the stream: flushes the resampler and frames what it held back. Frames are only
-    /// ever made from whole `n_fft` windows, so a short tail produces no extra frame.
+    /// ever made from whole frames (`frame_length()` samples), so a short tail adds none.
     pub fn finish(&mut self, frames: &mut Frames) {
         self.resampled.clear();
         self.resampler.flush(&mut self.resampled);
@@ -98,10 +98,10 @@ impl Frontend {
 
     fn frame_resampled(&mut self, frames: &mut Frames) {
         self.samples.extend_from_slice(&self.resampled);
-        let (n_fft, hop) = (self.cfg.n_fft, self.cfg.hop_length);
+        let (frame_len, hop) = (self.cfg.frame_length(), self.cfg.hop_length);
         let mut start = 0;
-        while start + n_fft <= self.samples.len() {
-            let frame = &self.samples[start..start + n_fft];
+        while start + frame_len <= self.samples.len() {
+            let frame = &self.samples[start..start + frame_len];
             self.spectrum.compute(frame, &mut self.mel_frame);
             frames.mel.extend_from_slice(&self.mel_frame);
             frames.level_db.push(rms_db(frame));
@@ -132,6 +132,30 @@ pub fn voiced_frames(mel: &[f32], level_db: &[f32], n_mels: usize, floor_db: f32
         }
     }
     voiced
+}
+
+/// The frames from the first at or above `floor_db` to the last, pauses between included;
+/// empty when none reaches it.
+pub fn voiced_span(mel: &[f32], level_db: &[f32], n_mels: usize, floor_db: f32) -> Frames {
+    let first = level_db.iter().position(|&db| db >= floor_db);
+    let last = level_db.iter().rposition(|&db| db >= floor_db);
+    match (first, last) {
+        (Some(first), Some(last)) => Frames {
+            mel: mel[first * n_mels..(last + 1) * n_mels].to_vec(),
+            level_db: level_db[first..=last].to_vec(),
+        },
+        _ => Frames::default(),
+    }
+}
+
+/// What a model embeds of a run of frames: its voiced frames, or its voiced span with the
+/// pauses kept for models that ask for them (`keep_pauses` in the metadata).
+pub fn frames_to_embed(mel: &[f32], level_db: &[f32], n_mels: usize, floor_db: f32, keep_pauses: bool) -> Frames {
+    if keep_pauses {
+        voiced_span(mel, level_db, n_mels, floor_db)
+    } else {
+        voiced_frames(mel, level_db, n_mels, floor_db)
+    }
 }
 
 /// Mean level of frames in dBFS (power average), [`SILENCE_DB`] for none.
@@ -224,6 +248,17 @@ mod tests {
             assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{a} vs {b}");
         }
         assert!((mean_level_db(&[-20.0, -20.0]) + 20.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn voiced_span_keeps_inner_pauses_and_trims_the_edges() {
+        let level = [-90.0, -20.0, -90.0, -20.0, -90.0];
+        let mel = [0.0, 1.0, 2.0, 3.0, 4.0];
+        let span = frames_to_embed(&mel, &level, 1, -45.0, true);
+        assert_eq!(span.mel, vec![1.0, 2.0, 3.0]);
+        let voiced = frames_to_embed(&mel, &level, 1, -45.0, false);
+        assert_eq!(voiced.mel, vec![1.0, 3.0]);
+        assert!(frames_to_embed(&mel, &[-90.0; 5], 1, -45.0, true).is_empty());
     }
 
     #[test]

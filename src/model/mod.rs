@@ -34,8 +34,15 @@ type Plan = Arc<TypedRunnableModel>;
 /// running it needs only `&self`.
 pub struct Model {
     meta: ModelMetadata,
+    /// Fixed to `window_frames` frames: the fastest plan, for every full window.
     plan: Plan,
+    /// Any number of frames up to `max_frames`, for models that declare it.
+    any_length_plan: Option<Plan>,
 }
+
+/// Shorter inputs are looped up to this many frames before a variable-length network sees
+/// them: its time-strided layers and standard-deviation pooling need a few frames to work on.
+const MIN_ANY_LENGTH_FRAMES: usize = 32;
 
 /// The model directory that ships with the crate.
 pub fn bundled_models_dir() -> PathBuf {
@@ -77,9 +84,11 @@ impl Model {
                 actual,
             });
         }
-        let plan = build_plan(onnx, &meta)
-            .map_err(|e| ModelError::Load { path: onnx_path.to_path_buf(), reason: format!("{e:#}") })?;
-        Ok(Self { meta, plan })
+        let load_error = |e: TractError| ModelError::Load { path: onnx_path.to_path_buf(), reason: format!("{e:#}") };
+        let plan = build_plan(onnx, &meta, false).map_err(load_error)?;
+        let any_length_plan =
+            if meta.max_frames.is_some() { Some(build_plan(onnx, &meta, true).map_err(load_error)?) } else { None };
+        Ok(Self { meta, plan, any_length_plan })
     }
 
     /// Loads a model given as a name in `models/` or a path (see [`resolve_model_path`]).
@@ -97,8 +106,35 @@ impl Model {
         if mel.len() != frames * n_mels {
             return Err(ModelError::Run(format!("expected {frames}x{n_mels} mel values, got {}", mel.len())));
         }
+        self.run(&self.plan, mel, frames)
+    }
+
+    /// Embeds any number of frames from 1 to `max_frames` in one pass (models that declare
+    /// `max_frames` only); inputs under [`MIN_ANY_LENGTH_FRAMES`] are looped to that length.
+    pub fn embed_frames(&self, mel: &[f32]) -> Result<Vec<f32>, ModelError> {
+        let n_mels = self.meta.frontend.n_mels;
+        let frames = mel.len() / n_mels;
+        match (&self.any_length_plan, self.meta.max_frames) {
+            _ if frames == self.meta.window_frames => self.embed_window(mel),
+            (Some(plan), Some(max)) if (1..=max).contains(&frames) && mel.len() == frames * n_mels => {
+                if frames < MIN_ANY_LENGTH_FRAMES {
+                    let looped: Vec<f32> = mel.iter().copied().cycle().take(MIN_ANY_LENGTH_FRAMES * n_mels).collect();
+                    return self.run(plan, &looped, MIN_ANY_LENGTH_FRAMES);
+                }
+                self.run(plan, mel, frames)
+            }
+            _ => Err(ModelError::Run(format!(
+                "{} mel values are not 1..={:?} frames of {n_mels} for this model",
+                mel.len(),
+                self.meta.max_frames
+            ))),
+        }
+    }
+
+    fn run(&self, plan: &Plan, mel: &[f32], frames: usize) -> Result<Vec<f32>, ModelError> {
+        let n_mels = self.meta.frontend.n_mels;
         let input = Tensor::from_shape(&[1, frames, n_mels], mel).map_err(|e| ModelError::Run(e.to_string()))?;
-        let outputs = self.plan.run(tvec!(input.into_tvalue())).map_err(|e| ModelError::Run(e.to_string()))?;
+        let outputs = plan.run(tvec!(input.into_tvalue())).map_err(|e| ModelError::Run(e.to_string()))?;
         let view = outputs[0].to_plain_array_view::<f32>().map_err(|e| ModelError::Run(e.to_string()))?;
         let mut embedding: Vec<f32> = view.iter().copied().collect();
         if embedding.len() != self.meta.embedding_size {
@@ -112,15 +148,26 @@ impl Model {
         Ok(embedding)
     }
 
-    /// Embeddings of an utterance of any length, one per window of `window_frames` with 50%
-    /// overlap (as resemblyzer's `embed_utterance`). Input shorter than a window is looped to
-    /// fill one, so a 1-second unit still gets an embedding. Empty if there are no frames.
+    /// Embeddings of an utterance of any length. A fixed-window network gives one per window
+    /// of `window_frames` with 50% overlap (as resemblyzer's `embed_utterance`), input shorter
+    /// than a window looped to fill one, so a 1-second unit still gets an embedding. A network
+    /// with `max_frames` gives one per piece: the utterance cut into the fewest equal pieces of
+    /// at most `max_frames`. Empty if there are no frames.
     pub fn window_embeddings(&self, frames: &Frames) -> Result<Vec<Vec<f32>>, ModelError> {
         let n_mels = self.meta.frontend.n_mels;
         let n_frames = frames.len();
         let window = self.meta.window_frames;
         if n_frames == 0 {
             return Ok(Vec::new());
+        }
+        if let Some(max) = self.meta.max_frames {
+            let pieces = n_frames.div_ceil(max);
+            return (0..pieces)
+                .map(|p| {
+                    let (start, end) = (p * n_frames / pieces, (p + 1) * n_frames / pieces);
+                    self.embed_frames(&frames.mel[start * n_mels..end * n_mels])
+                })
+                .collect();
         }
         if n_frames < window {
             let looped: Vec<f32> = frames.mel.iter().copied().cycle().take(window * n_mels).collect();
@@ -174,14 +221,14 @@ pub fn mean_direction(vectors: &[Vec<f32>]) -> Vec<f32> {
     sum
 }
 
-fn build_plan(bytes: &[u8], meta: &ModelMetadata) -> TractResult<Plan> {
+/// tract's plan for inputs of `window_frames` frames, or of any number of frames (a symbolic
+/// time axis, resolved on each run) when `any_length`.
+fn build_plan(bytes: &[u8], meta: &ModelMetadata, any_length: bool) -> TractResult<Plan> {
     let mut reader = std::io::Cursor::new(bytes);
-    let shape = [1, meta.window_frames, meta.frontend.n_mels];
-    tract_onnx::onnx()
-        .model_for_read(&mut reader)?
-        .with_input_fact(0, f32::fact(shape).into())?
-        .into_optimized()?
-        .into_runnable()
+    let mut model = tract_onnx::onnx().model_for_read(&mut reader)?;
+    let frames = if any_length { model.symbols.sym("frames").to_dim() } else { meta.window_frames.to_dim() };
+    model.set_input_fact(0, f32::fact(&[1.to_dim(), frames, meta.frontend.n_mels.to_dim()]).into())?;
+    model.into_optimized()?.into_runnable()
 }
 
 pub fn hex_sha256(bytes: &[u8]) -> String {

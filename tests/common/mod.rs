@@ -1,9 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use singer_id::audio::decode_file;
 use singer_id::model::Model;
 
 pub fn repo_path(relative: &str) -> PathBuf {
@@ -18,6 +19,29 @@ pub fn demo_singers() -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Writes mono float samples as a 32-bit float WAV.
+pub fn write_wav(path: &Path, samples: &[f32], rate: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 32,
+        sample_format: hound::SampleFormat::Float,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    samples.iter().for_each(|&s| w.write_sample(s).unwrap());
+    w.finalize().unwrap();
+}
+
+/// Cuts `[start, end)` seconds of a decoded repository file into a WAV named `name` in `dir`;
+/// returns `name`.
+pub fn cut(dir: &Path, name: &str, source: &str, start: f64, end: f64) -> String {
+    let audio = decode_file(&repo_path(source)).unwrap();
+    let r = audio.sample_rate as f64;
+    let end = ((end * r) as usize).min(audio.samples.len());
+    write_wav(&dir.join(name), &audio.samples[(start * r) as usize..end], audio.sample_rate);
+    name.to_string()
 }
 
 /// The default model, loaded once per test binary.
