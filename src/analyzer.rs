@@ -237,13 +237,9 @@ impl Analyzer {
             self.history.pop_front();
         }
         Ok(match scores {
-            None => Decision {
-                start_s,
-                end_s,
-                verdict: Verdict::NoVoice,
-                confidence: no_voice_confidence,
-                top: Vec::new(),
-            },
+            None => {
+                Decision { start_s, end_s, verdict: Verdict::NoVoice, confidence: no_voice_confidence, top: Vec::new() }
+            }
             Some(_) => self.smoothed_decision(start_s, end_s),
         })
     }

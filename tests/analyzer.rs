@@ -11,6 +11,8 @@ use singer_id::audio::decode_file;
 use singer_id::decision::{Decision, Verdict};
 use singer_id::embed::clip_window_embeddings;
 use singer_id::library::SingerLibrary;
+use singer_id::model::metadata::VoiceHead;
+use singer_id::model::{Model, ModelMetadata};
 
 fn demo_library() -> Arc<SingerLibrary> {
     let model = default_model();
@@ -96,4 +98,94 @@ fn skipped_input_moves_the_clock_on() {
     // Frames: 98 after 1 s, so one decision (frame 50) before the skip; the rest are 10 s later.
     assert_eq!(ends, vec![0.5, 11.0, 11.5, 12.0, 12.5], "{ends:?}");
     assert!((analyzer.position_s() - 12.98).abs() < 0.01, "{}", analyzer.position_s());
+}
+
+/// Model v2 (int8) with its metadata's voice head replaced by `head` (`None`: no head).
+fn v2_with_voice_head(head: Option<VoiceHead>) -> Arc<Model> {
+    let path = repo_path("models/v2-campp-int8.json");
+    let mut meta = ModelMetadata::load(&path).unwrap();
+    meta.voice_head = head;
+    let onnx = meta.onnx_path(&path);
+    Arc::new(Model::from_parts(meta, &std::fs::read(&onnx).unwrap(), &onnx).unwrap())
+}
+
+/// The demo track's decisions by `model`, with the demo singers enrolled by it.
+fn demo_track_decisions(model: &Arc<Model>) -> (Vec<Decision>, Analyzer) {
+    let mut library = SingerLibrary::new(model.metadata());
+    for name in common::demo_singers() {
+        let audio = decode_file(&repo_path(&format!("demo/enroll/{name}.flac"))).unwrap();
+        let refs = clip_window_embeddings(model, &audio.samples, audio.sample_rate, DEFAULT_VOICE_FLOOR_DB).unwrap();
+        library.enroll(&name, refs).unwrap();
+    }
+    let audio = decode_file(&repo_path("demo/demo-track.flac")).unwrap();
+    let cfg = AnalyzerConfig::for_model(model);
+    let mut analyzer = Analyzer::new(model.clone(), Arc::new(library), cfg, audio.sample_rate).unwrap();
+    let mut out = Vec::new();
+    analyzer.push(&audio.samples, &mut out).unwrap();
+    analyzer.finish(&mut out).unwrap();
+    (out, analyzer)
+}
+
+/// Hops whose whole analysis window lies in `[start_s, end_s)` of the demo track.
+fn hops_within<'a>(decisions: &'a [Decision], window_s: f64, start_s: f64, end_s: f64) -> Vec<&'a Decision> {
+    decisions.iter().filter(|d| d.end_s - window_s >= start_s - 1e-6 && d.end_s <= end_s + 1e-6).collect()
+}
+
+#[test]
+fn a_voice_head_that_hears_no_voice_makes_every_hop_no_voice() {
+    // p(voice) = sigmoid(-6) ≈ 0.0025 for every embedding: under any threshold in (0, 1) used here.
+    let deaf = VoiceHead { weights: vec![0.0; 192], bias: -6.0, threshold: 0.5 };
+    let model = v2_with_voice_head(Some(deaf));
+    let (decisions, analyzer) = demo_track_decisions(&model);
+    assert!(decisions.len() >= 80, "{} decisions", decisions.len());
+    for d in &decisions {
+        assert_eq!(d.verdict, Verdict::NoVoice, "{d:?}");
+        assert!(d.top.is_empty(), "{d:?}");
+    }
+    // Energy-gated hops keep 1 - voiced fraction as confidence; head-gated ones say 1 - p(voice).
+    let head_gated = decisions.iter().filter(|d| (d.confidence - (1.0 - 1.0 / (1.0 + 6f32.exp()))).abs() < 1e-6);
+    assert!(head_gated.count() >= 70, "most hops pass the energy gate and are stopped by the head");
+    // Nothing was remembered for "enrol what was just heard".
+    assert!(analyzer.recent_embeddings(1000.0).is_empty());
+}
+
+#[test]
+fn instrumental_passages_read_no_voice_with_the_voice_head() {
+    let sections = std::fs::read_to_string(repo_path("demo/demo-track.sections.csv")).unwrap();
+    let sections: Vec<(f64, f64, String)> = sections
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].to_string())
+        })
+        .collect();
+    let with_head =
+        v2_with_voice_head(ModelMetadata::load(&repo_path("models/v2-campp-int8.json")).unwrap().voice_head);
+    assert!(with_head.metadata().voice_head.is_some(), "v2 ships a voice head");
+    let window_s = with_head.metadata().window_s();
+    let (decisions, _) = demo_track_decisions(&with_head);
+    let (without, _) = demo_track_decisions(&v2_with_voice_head(None));
+
+    let (mut instrumental, mut loud_instrumental, mut sung, mut sung_voiced) = (0, 0, 0, 0);
+    for (start, end, label) in &sections {
+        let hops = hops_within(&decisions, window_s, *start, *end);
+        if label == "instrumental" {
+            // The accompaniment (the Brahms, which the head never saw in training) reads no voice...
+            for d in &hops {
+                assert_eq!(d.verdict, Verdict::NoVoice, "{label} {start}-{end}: {d:?}");
+            }
+            instrumental += hops.len();
+            // ...even where it is loud enough to pass the energy gate: without the head it is judged.
+            loud_instrumental +=
+                hops_within(&without, window_s, *start, *end).iter().filter(|d| d.verdict != Verdict::NoVoice).count();
+        } else {
+            sung += hops.len();
+            sung_voiced += hops.iter().filter(|d| d.verdict != Verdict::NoVoice).count();
+        }
+    }
+    assert!(instrumental >= 4, "{instrumental} instrumental hops");
+    assert!(loud_instrumental >= 2, "only {loud_instrumental} instrumental hops pass the energy gate");
+    // Singing over the same accompaniment still reaches the singer scores.
+    assert!(sung >= 50 && sung_voiced as f64 >= 0.95 * sung as f64, "{sung_voiced} of {sung} sung hops judged");
 }

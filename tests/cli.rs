@@ -183,20 +183,23 @@ fn damaged_library_and_missing_model_are_refused() {
 }
 
 #[test]
-fn library_made_with_model_v0_asks_to_re_enrol() {
-    let dir = tempfile::tempdir().unwrap();
-    let lib = dir.path().join("v0.json");
-    let file = repo_path("demo/enroll/yuki.flac");
-    let out = singer_id(&["--model", "v0-ge2e-int8", "enroll", "--library", lib.to_str().unwrap(), "--name", "yuki", file.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    // The default model (v1) refuses it, naming both models' spaces.
-    let track = repo_path("demo/demo-track.flac");
-    let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap()]);
-    let err = stderr(&out);
-    assert!(!out.status.success() && err.contains("re-enrol") && err.contains("resemblyzer-ge2e-0.1.4"), "{err}");
-    // Enrolling into it with v1 is refused too, and leaves the file as it was.
-    let before = std::fs::read(&lib).unwrap();
-    let out = singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", "yuki", file.to_str().unwrap()]);
-    assert!(!out.status.success() && stderr(&out).contains("re-enrol"), "{}", stderr(&out));
-    assert_eq!(std::fs::read(&lib).unwrap(), before);
+fn libraries_of_older_models_ask_to_re_enrol() {
+    for (model, space) in [("v0-ge2e-int8", "resemblyzer-ge2e-0.1.4"), ("v1-cnn-int8", "singer-id-v1-cnn")] {
+        let dir = tempfile::tempdir().unwrap();
+        let lib = dir.path().join("old.json");
+        let file = repo_path("demo/enroll/yuki.flac");
+        let out =
+            singer_id(&["--model", model, "enroll", "--library", lib.to_str().unwrap(), "--name", "yuki", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        // The default model (v2) refuses it, naming the library's space.
+        let track = repo_path("demo/demo-track.flac");
+        let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap()]);
+        let err = stderr(&out);
+        assert!(!out.status.success() && err.contains("re-enrol") && err.contains(space), "{model}: {err}");
+        // Enrolling into it with v2 is refused too, and leaves the file as it was.
+        let before = std::fs::read(&lib).unwrap();
+        let out = singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", "yuki", file.to_str().unwrap()]);
+        assert!(!out.status.success() && stderr(&out).contains("re-enrol"), "{model}: {}", stderr(&out));
+        assert_eq!(std::fs::read(&lib).unwrap(), before);
+    }
 }

@@ -27,8 +27,10 @@ fn eval_on_a_tiny_manifest_gives_the_known_answers() {
     let manifest = dir.path().join("manifest.csv");
     std::fs::write(&manifest, rows.join("\n") + "\n").unwrap();
 
+    // A fixed threshold: this checks the protocol's arithmetic, not the model's calibration
+    // (the band's intro is no voice at all, which unit scoring has no detector for).
     let out = Command::new(env!("CARGO_BIN_EXE_singer-id"))
-        .args(["--quiet", "eval", "--json"])
+        .args(["--quiet", "eval", "--json", "--threshold", "0.5"])
         .arg(&manifest)
         .output()
         .unwrap();

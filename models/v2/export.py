@@ -22,7 +22,11 @@ from v1.export import quantize_weights  # noqa: E402
 from v2 import fbank, weights  # noqa: E402
 from v2.campp import CAMPPlus, SpeakerEncoder  # noqa: E402
 
-LICENSE = "Apache-2.0 (CAM++ weights by 3D-Speaker / Alibaba DAMO Academy; see models/README.md, Licence)"
+# The network is CAM++ as published (Apache-2.0). The voice head was fit on training data whose
+# most restrictive terms are non-commercial and copyleft, and it ships inside the metadata.
+LICENSE = ("CAM++ weights: Apache-2.0 (3D-Speaker, Alibaba DAMO Academy); voice_head: fit on data under GPL-3.0, "
+           "GPL-2.0, CC BY-NC 3.0, CC BY 4.0 and voicebank terms, so non-commercial research and evaluation "
+           "(models/README.md, Licence)")
 # 1.5 s of frames: chosen on dev (models/README.md, "v2: analysis window").
 WINDOW_FRAMES = 150
 # The 2-D convolution front (FCM) stays f32: it is 1 % of the weights but int8 there costs the
@@ -75,10 +79,24 @@ def write_metadata(onnx_path: Path, precision: str, description: str, source: st
         "default_threshold": PLACEHOLDER_THRESHOLD,
         "frontend": fbank.FRONTEND,
         "max_frames": MAX_FRAMES,
+        # Pauses stay in what is embedded: CAM++ learned from continuous audio (models/README.md).
+        "keep_pauses": True,
     }
+    head = voice_head()
+    if head is not None:
+        meta["voice_head"] = head
     path = onnx_path.with_suffix(".json")
     path.write_text(json.dumps(meta, indent=2) + "\n")
     return path
+
+
+def voice_head() -> dict | None:
+    """The metadata's `voice_head` block from v2/voice_head.json (written by v2.voice_head), if any."""
+    path = Path(__file__).resolve().parent / "voice_head.json"
+    if not path.exists():
+        return None
+    head = json.loads(path.read_text())
+    return {key: head[key] for key in ("weights", "bias", "threshold")}
 
 
 def main():
@@ -87,7 +105,7 @@ def main():
     ap.add_argument("--name", default="v2-campp", help="model name prefix (-> NAME-f32, NAME-int8)")
     ap.add_argument("--window-frames", type=int, default=WINDOW_FRAMES)
     ap.add_argument("--out", type=Path, default=common.MODELS_DIR)
-    ap.add_argument("--description", default="CAM++ speaker encoder (3D-Speaker, zh/en common advanced, 7.2 M "
+    ap.add_argument("--description", default="CAM++ speaker encoder (3D-Speaker, zh/en common advanced, 6.8 M "
                     "parameters, 192-d) as pretrained, Kaldi fbank input mean-normalised per window")
     args = ap.parse_args()
     torch.set_num_threads(1)

@@ -4,10 +4,10 @@ analyzer reads instrumental passages as `no voice` even when they are loud enoug
 energy gate (issue 8, item 4). The engine computes that embedding every hop anyway; the head is
 192 weights, a bias and a probability threshold in the model's metadata (`voice_head`).
 
-Labelled windows of `WINDOW_FRAMES` frames (1.5 s) at 16 kHz, embedded like the analyzer embeds
-a hop: frames under the voice floor (-45 dBFS) at the window's edges are cut (keep_pauses), and
-a window with under half its frames above the floor is left out (the energy gate already reads
-it as `no voice`).
+Labelled windows of `WINDOW_FRAMES` frames (1.5 s) at 16 kHz (a quarter of them shorter, down to
+`MIN_FRAMES`, as at the start of a stream), embedded like the analyzer embeds a hop: frames under
+the voice floor (-45 dBFS) at the window's edges are cut (keep_pauses), and a window with under
+half its frames above the floor is left out (the energy gate already reads it as `no voice`).
 - voice: sung clips of training identities (shared/data manifest, `utau` and `more/` sung rows,
   v2.heldout identities excluded), clean and over accompaniment at a vocal-to-accompaniment
   ratio drawn in -5..+20 dB (RMS over the window); LibriSpeech speech, clean and mixed.
@@ -45,6 +45,8 @@ WIN = (WINDOW_FRAMES - 1) * HOP + FRAME  # samples giving exactly WINDOW_FRAMES 
 VOICE_FLOOR_DB = -45.0  # analyzer.rs DEFAULT_VOICE_FLOOR_DB
 MIN_VOICED_FRACTION = 0.5  # AnalyzerConfig::min_voiced_fraction
 SILENCE_DB = -120.0
+SHORT_FRACTION = 0.25  # windows shorter than the full window ...
+MIN_FRAMES = 50  # ... down to this many frames (the first hop of a stream)
 MIN_VOICE_RECALL = 0.97
 SEED = 8
 HELD_APART_TRACK = "Hungarian_Dance"
@@ -95,15 +97,23 @@ def set_rms(x: np.ndarray, dbfs: float) -> np.ndarray:
     return x * (db(dbfs) / rms(x))
 
 
-def window_of(y: np.ndarray, rng) -> np.ndarray:
-    """A random WIN-sample excerpt of y (zero-padded at a random place when y is shorter)."""
-    if len(y) >= WIN:
-        s = int(rng.integers(0, len(y) - WIN + 1))
-        return y[s:s + WIN].astype(np.float64)
-    out = np.zeros(WIN)
-    s = int(rng.integers(0, WIN - len(y) + 1))
+def window_of(y: np.ndarray, rng, n: int = WIN) -> np.ndarray:
+    """A random n-sample excerpt of y (zero-padded at a random place when y is shorter)."""
+    if len(y) >= n:
+        s = int(rng.integers(0, len(y) - n + 1))
+        return y[s:s + n].astype(np.float64)
+    out = np.zeros(n)
+    s = int(rng.integers(0, n - len(y) + 1))
     out[s:s + len(y)] = y
     return out
+
+
+def window_length(rng) -> int:
+    """Samples of one window: mostly the model's full window; sometimes fewer frames (down to
+    MIN_FRAMES), as the analyzer embeds at the start of a stream and when it trims silent edges."""
+    if rng.random() < SHORT_FRACTION:
+        return (int(rng.integers(MIN_FRAMES, WINDOW_FRAMES)) - 1) * HOP + FRAME
+    return WIN
 
 
 class Audio:
@@ -140,9 +150,8 @@ def music_tracks():
     return [t for t in tracks if t not in held], held
 
 
-def noise_window(rng) -> np.ndarray:
+def noise_window(rng, n: int) -> np.ndarray:
     kind = rng.choice(["white", "pink", "brown", "hum"])
-    n = WIN
     if kind == "hum":
         t = np.arange(n) / SR
         f0 = rng.choice([50.0, 60.0])
@@ -170,19 +179,20 @@ def build_windows(split: str, rng, audio: Audio, log):
     n_synth = 12 if split == "train" else 4
     synth = [accompaniment.render(30.0, (1000 if split == "train" else 5000) + i) for i in range(n_synth)]
 
-    def accomp(rng):
+    def accomp(rng, n):
         """An accompaniment window: a music track or a synthetic one (held apart: Brahms only)."""
         if split == "held" or rng.random() < 0.5:
-            return window_of(tracks[int(rng.integers(len(tracks)))], rng)
-        return window_of(synth[int(rng.integers(len(synth)))], rng)
+            return window_of(tracks[int(rng.integers(len(tracks)))], rng, n)
+        return window_of(synth[int(rng.integers(len(synth)))], rng, n)
 
-    def voice_window(domain, rng):
-        idents = list(voices[domain])
+    def voice_window(domain, rng, n):
+        pool = voices[domain]
+        idents = list(pool)
         for _ in range(20):
             ident = idents[int(rng.integers(len(idents)))]  # identity-balanced
-            paths = voices[domain][ident]
+            paths = pool[ident]
             y = audio(common.DATA_DIR / paths[int(rng.integers(len(paths)))])
-            w = window_of(y, rng)
+            w = window_of(y, rng, n)
             if rms(w) < 1e-6:
                 continue
             w = set_rms(w, rng.uniform(-32.0, -12.0))
@@ -195,27 +205,25 @@ def build_windows(split: str, rng, audio: Audio, log):
         n = counts[k]
         t0 = time.time()
         for i in range(n):
-            if cat in ("sung_clean", "speech_clean"):
-                x = voice_window(cat.split("_")[0], rng)
-            elif cat in ("sung_mix", "speech_mix"):
-                v = voice_window(cat.split("_")[0], rng)
-                a = accomp(rng)
+            length = window_length(rng)
+            if cat.endswith("_clean"):
+                x = voice_window(cat.split("_")[0], rng, length)
+            elif cat.endswith("_mix"):
+                v = voice_window(cat.split("_")[0], rng, length)
+                a = accomp(rng, length)
                 while rms(a) < 1e-4:
-                    a = accomp(rng)
+                    a = accomp(rng, length)
                 var = rng.uniform(-5.0, 20.0)
                 x = v + a * (rms(v) / rms(a)) / db(var)
                 x = set_rms(x, rng.uniform(-30.0, -8.0))
             elif cat == "music":
-                if split == "train":
-                    a = window_of(tracks[i % len(tracks)], rng)
-                else:
-                    a = window_of(tracks[0], rng)
+                a = window_of(tracks[i % len(tracks)], rng, length)  # held apart: the Brahms alone
                 x = set_rms(a, rng.uniform(-40.0, 0.0)) if rms(a) > 1e-6 else a
             elif cat == "synthetic":
-                a = window_of(synth[i % len(synth)], rng)
+                a = window_of(synth[i % len(synth)], rng, length)
                 x = set_rms(a, rng.uniform(-40.0, 0.0))
             else:
-                x = noise_window(rng)
+                x = noise_window(rng, length)
             out.append((cat, fit_peak(x).astype(np.float32)))
         log(f"  {split} {cat}: {n} windows ({time.time() - t0:.1f} s)")
     return out
@@ -231,7 +239,7 @@ def embed(encoder, x: np.ndarray):
         return None
     first, last = int(np.argmax(voiced)), len(voiced) - 1 - int(np.argmax(voiced[::-1]))
     f = fbank.fbank(x)
-    assert f.shape[0] == len(levels) == WINDOW_FRAMES
+    assert f.shape[0] == len(levels) <= WINDOW_FRAMES
     e = encoder(f[first:last + 1][None])[0].numpy().astype(np.float64)
     return e / np.linalg.norm(e)
 
@@ -338,9 +346,10 @@ def main():
         "bias": round(float(b), 7),
         "threshold": round(threshold, 4),
         "trained_on": (
-            f"logistic regression (C=1, balanced) on v2-campp (pretrained CAM++) L2-normalised {WINDOW_FRAMES}-frame "
-            f"window embeddings, seed {SEED}: {int(ytr.sum())} voice windows (training-identity singing from "
-            f"utau + more/ without the v2.heldout singers, clean and over accompaniment at -5..+20 dB; LibriSpeech "
+            f"logistic regression (C=1, balanced) on v2-campp (pretrained CAM++) L2-normalised window embeddings "
+            f"({WINDOW_FRAMES} frames; {SHORT_FRACTION:.0%} of them {MIN_FRAMES}-{WINDOW_FRAMES - 1}), seed {SEED}: "
+            f"{int(ytr.sum())} voice windows (training-identity singing from utau + more/ without the v2.heldout "
+            f"singers, clean and over accompaniment at -5..+20 dB; LibriSpeech "
             f"train-clean-100 speech, clean and mixed) vs {int((~ytr).sum())} no-voice windows (3 music/ tracks "
             f"without the Brahms, v1 synthetic backing tracks, at -40..0 dBFS; low noise and hum). "
             f"Threshold: best held-apart balanced accuracy with voice recall >= {MIN_VOICE_RECALL}."),

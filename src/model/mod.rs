@@ -50,7 +50,7 @@ pub fn bundled_models_dir() -> PathBuf {
 }
 
 /// Name of the model used when none is given.
-pub const DEFAULT_MODEL: &str = "v1-cnn-int8";
+pub const DEFAULT_MODEL: &str = "v2-campp-int8";
 
 /// Resolves a model argument: a path to a `.json` metadata file, or the name of a model in
 /// `models/` (e.g. `v0-ge2e-f32`).

@@ -23,9 +23,9 @@ use crate::library::SingerLibrary;
 use crate::model::{Model, ModelMetadata};
 
 /// The model the plugin ships with, embedded so a bundle is self-contained (the CLI's default).
-const MODEL_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v1-cnn-int8.json"));
+const MODEL_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v2-campp-int8.json"));
 /// ONNX weights of the embedded model (about 3 MB).
-const MODEL_ONNX: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v1-cnn-int8.onnx"));
+const MODEL_ONNX: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v2-campp-int8.onnx"));
 
 /// Seconds of audio the ring holds; the contract asks for at least 2.
 pub const RING_SECONDS: f32 = 4.0;
@@ -50,7 +50,7 @@ const GUI_QUEUE_LEN: usize = 128;
 pub fn embedded_metadata() -> &'static ModelMetadata {
     static META: OnceLock<ModelMetadata> = OnceLock::new();
     META.get_or_init(|| {
-        ModelMetadata::from_json(MODEL_JSON, Path::new("embedded v1-cnn-int8.json"))
+        ModelMetadata::from_json(MODEL_JSON, Path::new("embedded v2-campp-int8.json"))
             .expect("the embedded model metadata is valid (tested)")
     })
 }
@@ -62,7 +62,7 @@ pub fn shared_model() -> Result<Arc<Model>, String> {
     if let Some(model) = cache.upgrade() {
         return Ok(model);
     }
-    let model = Model::from_parts(embedded_metadata().clone(), MODEL_ONNX, Path::new("embedded v1-cnn-int8.onnx"))
+    let model = Model::from_parts(embedded_metadata().clone(), MODEL_ONNX, Path::new("embedded v2-campp-int8.onnx"))
         .map_err(|e| e.to_string())?;
     let model = Arc::new(model);
     *cache = Arc::downgrade(&model);

@@ -216,7 +216,7 @@ fn damaged_state_is_refused_cleanly() {
         (good[..good.len() / 2].to_string(), "damaged"),
         (good.replace("\"version\":1", "\"version\":999"), "newer"),
         ("{\"format\":\"something-else\"}".to_string(), "damaged"),
-        (good.replace("singer-id-v1-cnn", "another-model"), "re-enrol"),
+        (good.replace("singer-id-v2-campp", "another-model"), "re-enrol"),
     ] {
         plugin.load_state(&state_with_library(&library)).unwrap();
         let fields = fields(&plugin.save_state().unwrap());
