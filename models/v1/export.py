@@ -132,12 +132,17 @@ def main():
                    desc + f"; int8 weights (per channel, symmetric, DequantizeLinear) for {n} Conv/Gemm tensors, "
                    "f32 attention branch; compute f32", recipe)
 
-    # Same input through torch, ORT f32 and ORT int8.
+    report_agreement(net, (f32, i8), frontend.WINDOW_FRAMES, frontend.FRONTEND["n_mels"])
+
+
+def report_agreement(net, paths, frames: int, n_mels: int):
+    """Feeds one random log-mel-like input through torch and each ONNX file (onnxruntime) and
+    prints each file's size, cosine to torch and ops."""
     rng = np.random.default_rng(0)
-    x = (rng.standard_normal((1, frontend.WINDOW_FRAMES, frontend.FRONTEND["n_mels"])) * 2 - 8).astype(np.float32)
+    x = (rng.standard_normal((1, frames, n_mels)) * 2 - 8).astype(np.float32)
     with torch.no_grad():
         ref = net(torch.from_numpy(x))[0].numpy()
-    for path in (f32, i8):
+    for path in paths:
         got = common.ort_session(path).run(["embedding"], {"mels": x})[0][0]
         print(f"{path.name}: {path.stat().st_size} bytes, cosine to torch {common.cosine(ref, got):.6f}; "
               f"{common.describe_onnx(path)}")

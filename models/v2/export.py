@@ -12,13 +12,12 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import onnx
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
-from v1.export import quantize_weights  # noqa: E402
+from v1.export import quantize_weights, report_agreement  # noqa: E402
 from v2 import fbank, weights  # noqa: E402
 from v2.campp import CAMPPlus, SpeakerEncoder  # noqa: E402
 
@@ -124,14 +123,7 @@ def main():
     write_metadata(i8, "int8", args.description + f"; int8 weights (per channel, symmetric, DequantizeLinear) for "
                    f"{n} Conv tensors (the 2-D convolution front stays f32); compute f32", source, args.window_frames, space)
 
-    rng = np.random.default_rng(0)
-    x = (rng.standard_normal((1, args.window_frames, 80)) * 2 - 8).astype(np.float32)
-    with torch.no_grad():
-        ref = encoder(torch.from_numpy(x))[0].numpy()
-    for path in (f32, i8):
-        got = common.ort_session(path).run(["embedding"], {"mels": x})[0][0]
-        print(f"{path.name}: {path.stat().st_size} bytes, cosine to torch {common.cosine(ref, got):.6f}; "
-              f"{common.describe_onnx(path)}")
+    report_agreement(encoder, (f32, i8), args.window_frames, fbank.FRONTEND["n_mels"])
 
 
 if __name__ == "__main__":
