@@ -21,11 +21,13 @@ from v1.export import quantize_weights, report_agreement  # noqa: E402
 from v2 import fbank, weights  # noqa: E402
 from v2.campp import CAMPPlus, SpeakerEncoder  # noqa: E402
 
-# The network is CAM++ as published (Apache-2.0). The voice head was fit on training data whose
-# most restrictive terms are non-commercial and copyleft, and it ships inside the metadata.
-LICENSE = ("CAM++ weights: Apache-2.0 (3D-Speaker, Alibaba DAMO Academy); voice_head: fit on data under GPL-3.0, "
-           "GPL-2.0, CC BY-NC 3.0, CC BY 4.0 and voicebank terms, so non-commercial research and evaluation "
-           "(models/README.md, Licence)")
+# CAM++ is Apache-2.0. The voice head, and the fine-tuned top of an adapted network (v2.adapt),
+# were fit on training data whose most restrictive terms are non-commercial and copyleft.
+DATA_TERMS = ("data under GPL-3.0, GPL-2.0, CC BY-NC 3.0, CC BY 4.0 and voicebank terms, so non-commercial "
+              "research and evaluation (models/README.md, Licence)")
+LICENSE = f"CAM++ weights: Apache-2.0 (3D-Speaker, Alibaba DAMO Academy); voice_head: fit on {DATA_TERMS}"
+LICENSE_ADAPTED = (f"CAM++ weights: Apache-2.0 (3D-Speaker, Alibaba DAMO Academy), last block and embedding layer "
+                   f"fine-tuned, and voice_head fit, on {DATA_TERMS}")
 # 1.5 s of frames: chosen on dev (models/README.md, "v2: analysis window").
 WINDOW_FRAMES = 150
 # The 2-D convolution front (FCM) stays f32: it is 1 % of the weights but int8 there costs the
@@ -59,14 +61,15 @@ def export_f32(encoder: SpeakerEncoder, path: Path, frames: int):
     onnx.save(model, str(path))
 
 
-def write_metadata(onnx_path: Path, precision: str, description: str, source: str, frames: int, space: str) -> Path:
+def write_metadata(onnx_path: Path, precision: str, description: str, source: str, frames: int, space: str,
+                   head_path: Path = None, adapted: bool = False) -> Path:
     meta = {
         "format_version": 1,
         "name": onnx_path.stem,
         "embedding_space": space,
         "version": "2.0.0",
         "description": description,
-        "license": LICENSE,
+        "license": LICENSE_ADAPTED if adapted else LICENSE,
         "source": source,
         "precision": precision,
         "onnx_file": onnx_path.name,
@@ -81,7 +84,7 @@ def write_metadata(onnx_path: Path, precision: str, description: str, source: st
         # Pauses stay in what is embedded: CAM++ learned from continuous audio (models/README.md).
         "keep_pauses": True,
     }
-    head = voice_head()
+    head = voice_head(head_path)
     if head is not None:
         meta["voice_head"] = head
     path = onnx_path.with_suffix(".json")
@@ -89,9 +92,9 @@ def write_metadata(onnx_path: Path, precision: str, description: str, source: st
     return path
 
 
-def voice_head() -> dict | None:
-    """The metadata's `voice_head` block from v2/voice_head.json (written by v2.voice_head), if any."""
-    path = Path(__file__).resolve().parent / "voice_head.json"
+def voice_head(path: Path | None = None) -> dict | None:
+    """The metadata's `voice_head` block from v2/voice_head.json (or `path`; written by v2.voice_head), if any."""
+    path = path or Path(__file__).resolve().parent / "voice_head.json"
     if not path.exists():
         return None
     head = json.loads(path.read_text())
@@ -104,6 +107,7 @@ def main():
     ap.add_argument("--name", default="v2-campp", help="model name prefix (-> NAME-f32, NAME-int8)")
     ap.add_argument("--window-frames", type=int, default=WINDOW_FRAMES)
     ap.add_argument("--out", type=Path, default=common.MODELS_DIR)
+    ap.add_argument("--voice-head", type=Path, help="voice head JSON (default v2/voice_head.json)")
     ap.add_argument("--description", default="CAM++ speaker encoder (3D-Speaker, zh/en common advanced, 6.8 M "
                     "parameters, 192-d) as pretrained, Kaldi fbank input mean-normalised per window")
     args = ap.parse_args()
@@ -112,16 +116,20 @@ def main():
 
     encoder = load_encoder(args.weights)
     source = weights.SOURCE if args.weights is None else f"{weights.SOURCE}; fine-tuned: {args.weights.name}"
-    space = f"singer-id-{args.name}"
+    # Fine-tuned weights make different embeddings: their own space, so libraries enrolled with
+    # the original (or another variant) are refused with "re-enrol" instead of mis-scored.
+    space = f"singer-id-{args.name}" if args.weights is None else f"singer-id-{args.name}-{args.weights.stem}"
     f32 = args.out / f"{args.name}-f32.onnx"
     export_f32(encoder, f32, args.window_frames)
     common.assert_plain_onnx(f32)
     i8 = args.out / f"{args.name}-int8.onnx"
     n = quantize_weights(f32, i8, keep_f32=KEEP_F32)
     common.assert_plain_onnx(i8)
-    write_metadata(f32, "f32", args.description + "; f32 weights", source, args.window_frames, space)
+    write_metadata(f32, "f32", args.description + "; f32 weights", source, args.window_frames, space,
+                   args.voice_head, args.weights is not None)
     write_metadata(i8, "int8", args.description + f"; int8 weights (per channel, symmetric, DequantizeLinear) for "
-                   f"{n} Conv tensors (the 2-D convolution front stays f32); compute f32", source, args.window_frames, space)
+                   f"{n} Conv tensors (the 2-D convolution front stays f32); compute f32", source, args.window_frames, space,
+                   args.voice_head, args.weights is not None)
 
     report_agreement(encoder, (f32, i8), args.window_frames, fbank.FRONTEND["n_mels"])
 

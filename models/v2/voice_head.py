@@ -19,7 +19,8 @@ synthetic tracks of unseen seeds. The head is fitted on the rest; the threshold 
 maximises held-apart balanced accuracy while voice recall stays >= MIN_VOICE_RECALL.
 gtsinger-dev and dev-songs are never read. Seeded and deterministic; the embeddings are cached
 in .cache/v2/voice_head_windows.npz (delete it, or --rebuild, to embed again).
-Usage (from models/): .venv/bin/python -m v2.voice_head [--rebuild]
+Usage (from models/): .venv/bin/python -m v2.voice_head [--rebuild] [--weights PT --out JSON]
+(--weights: the head of an adapted variant, on that variant's embeddings; see v2.adapt)
 """
 import argparse
 import csv
@@ -244,10 +245,10 @@ def embed(encoder, x: np.ndarray):
     return e / np.linalg.norm(e)
 
 
-def build(log):
+def build(log, weights: Path | None, cache: Path):
     rng = np.random.default_rng(SEED)
     audio = Audio()
-    encoder = load_encoder(None)
+    encoder = load_encoder(weights)
     data = {}
     for split in ("train", "held"):
         windows = build_windows(split, rng, audio, log)
@@ -264,8 +265,8 @@ def build(log):
             f"{dict(gated) or 'none'}")
         data[f"{split}_X"] = np.array(X, dtype=np.float32)
         data[f"{split}_cat"] = np.array(cats)
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(CACHE, **data)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(cache, **data)
     return data
 
 
@@ -308,16 +309,19 @@ def pick_threshold(p, y):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rebuild", action="store_true", help="embed the windows again even if cached")
+    ap.add_argument("--weights", type=Path, help="a fine-tuned CAM++ (v2.adapt) instead of the pretrained one")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"head to write (default {OUT.name})")
     args = ap.parse_args()
+    cache = CACHE if args.weights is None else CACHE.with_name(f"voice_head_windows_{args.weights.stem}.npz")
     torch.set_num_threads(1)
     from sklearn.linear_model import LogisticRegression
 
-    if CACHE.exists() and not args.rebuild:
-        print(f"windows: cached {CACHE}")
-        data = dict(np.load(CACHE))
+    if cache.exists() and not args.rebuild:
+        print(f"windows: cached {cache}")
+        data = dict(np.load(cache))
     else:
         print("windows: building and embedding")
-        data = build(print)
+        data = build(print, args.weights, cache)
     Xtr, ctr = data["train_X"].astype(np.float64), data["train_cat"]
     Xho, cho = data["held_X"].astype(np.float64), data["held_cat"]
     ytr, yho = np.isin(ctr, VOICE_CATEGORIES), np.isin(cho, VOICE_CATEGORIES)
@@ -341,12 +345,13 @@ def main():
     print("held apart at threshold 0.5:", json.dumps(held_at_half))
 
     counts = {s: {c: int(np.sum(cats == c)) for c in COUNTS} for s, cats in (("train", ctr), ("held", cho))}
+    encoder_name = "pretrained CAM++" if args.weights is None else f"CAM++ adapted by v2.adapt ({args.weights.stem})"
     out = {
         "weights": [round(float(v), 7) for v in w],
         "bias": round(float(b), 7),
         "threshold": round(threshold, 4),
         "trained_on": (
-            f"logistic regression (C=1, balanced) on v2-campp (pretrained CAM++) L2-normalised window embeddings "
+            f"logistic regression (C=1, balanced) on {encoder_name} L2-normalised window embeddings "
             f"({WINDOW_FRAMES} frames; {SHORT_FRACTION:.0%} of them {MIN_FRAMES}-{WINDOW_FRAMES - 1}), seed {SEED}: "
             f"{int(ytr.sum())} voice windows (training-identity singing from utau + more/ without the v2.heldout "
             f"singers, clean and over accompaniment at -5..+20 dB; LibriSpeech "
@@ -362,8 +367,8 @@ def main():
         },
         "windows": counts,
     }
-    OUT.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {OUT}")
+    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
