@@ -203,3 +203,46 @@ fn libraries_of_older_models_ask_to_re_enrol() {
         assert_eq!(std::fs::read(&lib).unwrap(), before);
     }
 }
+
+/// A copy of the binary in an empty folder, with no models folder it can find, still enrols and
+/// analyses with the default model (built in); other models by name fail with a clear message.
+#[test]
+fn copied_binary_runs_from_an_empty_folder_with_the_built_in_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("singer-id");
+    std::fs::copy(env!("CARGO_BIN_EXE_singer-id"), &bin).unwrap();
+    for name in common::demo_singers() {
+        std::fs::copy(repo_path(&format!("demo/enroll/{name}.flac")), dir.path().join(format!("{name}.flac"))).unwrap();
+    }
+    std::fs::copy(repo_path("demo/demo-track.flac"), dir.path().join("track.flac")).unwrap();
+    let run = |args: &[&str]| {
+        Command::new(&bin)
+            .current_dir(dir.path())
+            .env("SINGER_ID_MODELS_DIR", dir.path().join("no-models-here"))
+            .env_remove("SINGER_ID_MODEL")
+            .arg("--quiet")
+            .args(args)
+            .output()
+            .expect("copied binary runs")
+    };
+    for name in common::demo_singers() {
+        let out = run(&["enroll", "--library", "singers.json", "--name", &name, &format!("{name}.flac")]);
+        assert!(out.status.success(), "enroll {name}: {}", stderr(&out));
+    }
+    let out = run(&["analyze", "track.flac", "--library", "singers.json", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let named: std::collections::BTreeSet<&str> = json["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["verdict"]["name"].as_str())
+        .collect();
+    let singers = common::demo_singers();
+    assert_eq!(named, singers.iter().map(String::as_str).collect(), "singers named in the demo track");
+
+    let out = run(&["--model", "v1-cnn-int8", "analyze", "track.flac", "--library", "singers.json"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("no model named 'v1-cnn-int8'") && err.contains("SINGER_ID_MODELS_DIR"), "{err}");
+}

@@ -2,6 +2,7 @@
 //! embedding out. Loading checks the model's checksum and metadata, so a damaged or mismatched
 //! file is a clear error rather than wrong answers.
 
+pub mod embedded;
 pub mod metadata;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,12 @@ pub enum ModelError {
     Checksum { path: PathBuf, expected: String, actual: String },
     #[error("model file {path} could not be loaded by tract: {reason}")]
     Load { path: PathBuf, reason: String },
+    #[error(
+        "no model named '{name}' in {}: only {DEFAULT_MODEL} is built into singer-id; give the path to a \
+         model's .json, or set SINGER_ID_MODELS_DIR to the folder that holds it (the repository's models/)",
+        dir.display()
+    )]
+    NotFound { name: String, dir: PathBuf },
     #[error("inference failed: {0}")]
     Run(String),
 }
@@ -44,9 +51,14 @@ pub struct Model {
 /// them: its time-strided layers and standard-deviation pooling need a few frames to work on.
 const MIN_ANY_LENGTH_FRAMES: usize = 32;
 
-/// The model directory that ships with the crate.
+/// Where models given by name are looked up: `SINGER_ID_MODELS_DIR` when set, else the crate's
+/// `models/` folder as it was at build time. The default model never needs it: it is built in
+/// ([`embedded`]).
 pub fn bundled_models_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+    match std::env::var_os("SINGER_ID_MODELS_DIR") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"),
+    }
 }
 
 /// Name of the model used when none is given.
@@ -91,9 +103,20 @@ impl Model {
         Ok(Self { meta, plan, any_length_plan })
     }
 
-    /// Loads a model given as a name in `models/` or a path (see [`resolve_model_path`]).
+    /// Loads a model given as a name or a path (see [`resolve_model_path`]). The default
+    /// model's name loads the built-in copy, so it works wherever the binary is.
     pub fn load_named(name_or_path: &str) -> Result<Self, ModelError> {
-        Self::load(&resolve_model_path(name_or_path))
+        if name_or_path == embedded::name() {
+            return embedded::load();
+        }
+        let path = resolve_model_path(name_or_path);
+        let is_name = path != Path::new(name_or_path);
+        match Self::load(&path) {
+            Err(ModelError::Io { source, .. }) if is_name && source.kind() == std::io::ErrorKind::NotFound => {
+                Err(ModelError::NotFound { name: name_or_path.to_string(), dir: bundled_models_dir() })
+            }
+            other => other,
+        }
     }
 
     pub fn metadata(&self) -> &ModelMetadata {

@@ -4,9 +4,8 @@
 //! (lock-free queues and atomics) and to the state's decision log. The model is embedded in the
 //! plugin binary and loaded once per process, on the main thread, in `activate()`.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
@@ -20,12 +19,7 @@ use super::params::{InputChannel, LibraryState, SingerIdParams};
 use crate::analyzer::{Analyzer, AnalyzerConfig};
 use crate::decision::Decision;
 use crate::library::SingerLibrary;
-use crate::model::{Model, ModelMetadata};
-
-/// The model the plugin ships with, embedded so a bundle is self-contained (the CLI's default).
-const MODEL_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v2-campp-int8.json"));
-/// ONNX weights of the embedded model (about 3 MB).
-const MODEL_ONNX: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v2-campp-int8.onnx"));
+use crate::model::{embedded, Model};
 
 /// Seconds of audio the ring holds; the contract asks for at least 2.
 pub const RING_SECONDS: f32 = 4.0;
@@ -46,15 +40,6 @@ const OFFLINE_WAIT_LIMIT: Duration = Duration::from_secs(10);
 /// is closed.
 const GUI_QUEUE_LEN: usize = 128;
 
-/// Metadata of the embedded model (parsed once; cheap, needs no tract).
-pub fn embedded_metadata() -> &'static ModelMetadata {
-    static META: OnceLock<ModelMetadata> = OnceLock::new();
-    META.get_or_init(|| {
-        ModelMetadata::from_json(MODEL_JSON, Path::new("embedded v2-campp-int8.json"))
-            .expect("the embedded model metadata is valid (tested)")
-    })
-}
-
 /// The loaded model, shared by all instances in the process and freed with the last of them.
 pub fn shared_model() -> Result<Arc<Model>, String> {
     static CACHE: Mutex<Weak<Model>> = Mutex::new(Weak::new());
@@ -62,8 +47,7 @@ pub fn shared_model() -> Result<Arc<Model>, String> {
     if let Some(model) = cache.upgrade() {
         return Ok(model);
     }
-    let model = Model::from_parts(embedded_metadata().clone(), MODEL_ONNX, Path::new("embedded v2-campp-int8.onnx"))
-        .map_err(|e| e.to_string())?;
+    let model = embedded::load().map_err(|e| e.to_string())?;
     let model = Arc::new(model);
     *cache = Arc::downgrade(&model);
     Ok(model)
@@ -355,7 +339,7 @@ impl Worker {
             None => !self.library.singers.is_empty(),
         };
         if changed {
-            let library = current.unwrap_or_else(|| Arc::new(SingerLibrary::new(embedded_metadata())));
+            let library = current.unwrap_or_else(|| Arc::new(SingerLibrary::new(embedded::metadata())));
             match self.analyzer.set_library(library.clone()) {
                 Ok(()) => self.library = library,
                 Err(e) => self.notice(e),
@@ -394,7 +378,7 @@ mod tests {
 
     #[test]
     fn embedded_model_metadata_is_valid() {
-        assert_eq!(embedded_metadata().name, crate::model::DEFAULT_MODEL);
+        assert_eq!(embedded::metadata().name, crate::model::DEFAULT_MODEL);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::bridge::embedded_metadata;
+use crate::model::embedded;
 use crate::decision::Decision;
 use crate::library::{SingerLibrary, LIBRARY_FORMAT, LIBRARY_VERSION};
 
@@ -80,7 +80,7 @@ impl Default for SingerIdParams {
             input: EnumParam::new("Input", InputChannel::Mid),
             threshold: FloatParam::new(
                 "Unknown threshold",
-                embedded_metadata().default_threshold,
+                embedded::metadata().default_threshold,
                 FloatRange::Linear { min: 0.0, max: 1.0 },
             )
             .with_step_size(0.01),
@@ -129,7 +129,7 @@ pub struct LibraryState {
 impl LibraryState {
     /// Accepts `library` for the embedded model, or keeps an empty one and records why not.
     pub fn checked(library: SingerLibrary) -> Self {
-        match library.check_model(embedded_metadata()) {
+        match library.check_model(embedded::metadata()) {
             Ok(()) => Self { library: Some(Arc::new(library)), ..Self::default() },
             Err(e) => Self { refused: Some(e.to_string()), ..Self::default() },
         }
@@ -146,7 +146,7 @@ impl LibraryState {
 
     /// The library to analyse with (empty when none was accepted).
     pub fn current(&self) -> Arc<SingerLibrary> {
-        self.library.clone().unwrap_or_else(|| Arc::new(SingerLibrary::new(embedded_metadata())))
+        self.library.clone().unwrap_or_else(|| Arc::new(SingerLibrary::new(embedded::metadata())))
     }
 }
 
@@ -270,7 +270,7 @@ mod tests {
     use super::*;
 
     fn library() -> SingerLibrary {
-        let meta = embedded_metadata();
+        let meta = embedded::metadata();
         let mut lib = SingerLibrary::new(meta);
         let mut e = vec![0.0; meta.embedding_size];
         e[0] = 1.0;
@@ -305,7 +305,7 @@ mod tests {
         for bad in [
             json.replace("\"version\":1", "\"version\":7"),
             "{\"random\":[1,2,3]}".to_string(),
-            json.replace(&embedded_metadata().embedding_space, "other-space"),
+            json.replace(&embedded::metadata().embedding_space, "other-space"),
             "42".to_string(),
         ] {
             let state: LibraryState = serde_json::from_str(&bad).unwrap();
