@@ -188,8 +188,16 @@ fn libraries_of_older_models_ask_to_re_enrol() {
         let dir = tempfile::tempdir().unwrap();
         let lib = dir.path().join("old.json");
         let file = repo_path("demo/enroll/yuki.flac");
-        let out =
-            singer_id(&["--model", model, "enroll", "--library", lib.to_str().unwrap(), "--name", "yuki", file.to_str().unwrap()]);
+        let out = singer_id(&[
+            "--model",
+            model,
+            "enroll",
+            "--library",
+            lib.to_str().unwrap(),
+            "--name",
+            "yuki",
+            file.to_str().unwrap(),
+        ]);
         assert!(out.status.success(), "{}", stderr(&out));
         // The default model (v2) refuses it, naming the library's space.
         let track = repo_path("demo/demo-track.flac");
@@ -232,12 +240,8 @@ fn copied_binary_runs_from_an_empty_folder_with_the_built_in_model() {
     let out = run(&["analyze", "track.flac", "--library", "singers.json", "--format", "json"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    let named: std::collections::BTreeSet<&str> = json["decisions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|d| d["verdict"]["name"].as_str())
-        .collect();
+    let named: std::collections::BTreeSet<&str> =
+        json["decisions"].as_array().unwrap().iter().filter_map(|d| d["verdict"]["name"].as_str()).collect();
     let singers = common::demo_singers();
     assert_eq!(named, singers.iter().map(String::as_str).collect(), "singers named in the demo track");
 

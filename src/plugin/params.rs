@@ -9,9 +9,9 @@ use nice_plug::params::persist::PersistentField;
 use nice_plug::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::model::embedded;
 use crate::decision::Decision;
 use crate::library::{SingerLibrary, LIBRARY_FORMAT, LIBRARY_VERSION};
+use crate::model::embedded;
 
 /// Decisions kept for the state's `decisions` field (256 s at the 0.5 s hop).
 pub const MAX_SAVED_DECISIONS: usize = 512;
