@@ -244,7 +244,8 @@ def prepare_dev():
                 for i in range(len(y) // 16000):
                     units.append({"manifest": man, "singer": r["singer"], "role": "test", "kind": "1s",
                                   "mids": [lower(features(y[i * 16000:(i + 1) * 16000])[None])[0].half()]})
-    torch.save(units, CACHE / "dev_units.pt")
+    torch.save(units, CACHE / "dev_units.pt.partial")
+    (CACHE / "dev_units.pt.partial").replace(CACHE / "dev_units.pt")
     print(f"dev units: {len(units)}")
 
 
@@ -333,7 +334,9 @@ def train(variant: str, layers: str, aam: float, steps: int, lr: float, batch: i
                   + f" ({time.time() - t0:.0f} s)", flush=True)
             log = defaultdict(float)
     out = CACHE / f"{variant}.pt"
-    torch.save(net.state_dict(), out)
+    partial = out.with_suffix(".pt.partial")  # renamed when complete: scripts reuse any NAME.pt
+    torch.save(net.state_dict(), partial)
+    partial.replace(out)
     (CACHE / f"{variant}.json").write_text(json.dumps(
         {"layers": layers, "aam": aam, "steps": steps, "lr": lr, "batch": batch, "pairs": n, "seed": SEED,
          "train_s": round(time.time() - t0), "threads": threads}, indent=1))
