@@ -31,6 +31,8 @@ Usage (from models/):
   .venv/bin/python -m v2.adapt prepare                 # training pairs + dev units (cached)
   .venv/bin/python -m v2.adapt train NAME              # one of VARIANTS (below)
   .venv/bin/python -m v2.adapt evaluate [NAME ...]     # dev proxy table, original first
+Cost on a 2-core CPU (2 threads): prepare about 11 min; adapt-block3-aam about 12 min, the dense
+variants about 7 min each; evaluate about 1 min.
 Trained weights: .cache/v2/adapt/NAME.pt (a full CAM++ state dict; `python -m v2.export
 --weights .cache/v2/adapt/NAME.pt --name v2-NAME --out DIR` exports it like the original).
 """
