@@ -95,10 +95,14 @@ def split_network(encoder):
     return lower, upper
 
 
-def features(x: np.ndarray) -> torch.Tensor:
-    """[frames, 80] mean-normalised fbank (what SpeakerEncoder feeds the network)."""
-    f = fbank.fbank(x)
+def mean_normalised(f: torch.Tensor) -> torch.Tensor:
+    """[frames, 80] fbank minus its mean over time (what SpeakerEncoder feeds the network)."""
     return f - f.mean(dim=0, keepdim=True)
+
+
+def features(x: np.ndarray) -> torch.Tensor:
+    """The network's input for one window of 16 kHz samples."""
+    return mean_normalised(fbank.fbank(x))
 
 
 # ---------------------------------------------------------------- training pairs
@@ -239,8 +243,7 @@ def prepare_dev():
             f_all = fbank.fbank(y)
             whole = []
             for a, b in pieces(f_all.shape[0]):
-                seg = f_all[a:b]
-                whole.append(lower((seg - seg.mean(0, keepdim=True))[None])[0].half())
+                whole.append(lower(mean_normalised(f_all[a:b])[None])[0].half())
             units.append({"manifest": man, "singer": r["singer"], "role": r["role"], "kind": "whole", "mids": whole})
             if r["role"] == "test":
                 for i in range(len(y) // 16000):

@@ -4,24 +4,22 @@
 # .cache/v2/adapt/export/ -> threshold calibrated on the held-out singers -> dev table and
 # timeline rows (the same scripts as every other row), after the torch dev proxy of all variants.
 # Already-trained variants (.cache/v2/adapt/NAME.pt) are reused; delete them to retrain.
-# Usage (from anywhere): models/v2/adapt.sh [VARIANT...]   (default: all of VARIANTS below)
+# Usage (from anywhere): models/v2/adapt.sh [VARIANT...]   (default: every one of v2.adapt.VARIANTS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-declare -A VARIANTS=(
-    [adapt-dense]="--layers dense --lr 3e-4 --steps 400"
-    [adapt-dense-aam]="--layers dense --lr 3e-4 --steps 400 --aam 0.2"
-    [adapt-block3-aam]="--layers block3 --lr 1e-4 --steps 300 --aam 0.2"
-)
-names=("$@"); ((${#names[@]})) || names=(adapt-dense adapt-dense-aam adapt-block3-aam)
 ./setup_venv.sh
 PY=.venv/bin/python
 export PYTHONHASHSEED=0
+# The variants and their settings live in v2.adapt.VARIANTS (one source for this script and v2.sh).
+settings() { $PY -c 'import sys; from v2.adapt import VARIANTS; print(VARIANTS[sys.argv[1]])' "$1"; }
+names=("$@")
+((${#names[@]})) || read -ra names <<< "$($PY -c 'from v2.adapt import VARIANTS; print(" ".join(VARIANTS))')"
+for v in "${names[@]}"; do
+    settings "$v" > /dev/null 2>&1 || { echo "adapt.sh: unknown variant $v (see VARIANTS in models/v2/adapt.py)" >&2; exit 2; }
+done
 cache=.cache/v2/adapt
 [[ -f $cache/pairs.json && -f $cache/dev_units.pt ]] || $PY -m v2.adapt prepare
-for v in "${names[@]}"; do
-    [[ -n ${VARIANTS[$v]:-} ]] || { echo "adapt.sh: unknown variant $v (known: ${!VARIANTS[*]})" >&2; exit 2; }
-    [[ -f $cache/$v.pt ]] || $PY -m v2.adapt train --variant "$v" ${VARIANTS[$v]}
-done
+for v in "${names[@]}"; do [[ -f $cache/$v.pt ]] || $PY -m v2.adapt train "$v"; done
 echo "== dev proxy (torch, no voice gate): top1 / eer"
 $PY -m v2.adapt evaluate "${names[@]}"
 (cd .. && cargo build --release --quiet --bin singer-id)
@@ -29,7 +27,7 @@ for v in "${names[@]}"; do
     echo "== $v: voice head, export, threshold"
     $PY -m v2.voice_head --weights "$cache/$v.pt" --out "$cache/$v-voice_head.json"
     $PY -m v2.export --weights "$cache/$v.pt" --name "v2-$v" --out "$cache/export" --voice-head "$cache/$v-voice_head.json" \
-        --description "CAM++ (3D-Speaker) adapted to singing by v2.adapt ($v: ${VARIANTS[$v]})"
+        --description "CAM++ (3D-Speaker) adapted to singing by v2.adapt ($v: $(settings "$v"))"
     for p in f32 int8; do $PY set_threshold.py "$cache/export/v2-$v-$p.json" ../target/release/singer-id calibration_v2.csv; done
 done
 models=(); for v in "${names[@]}"; do models+=("$cache/export/v2-$v-f32.json" "$cache/export/v2-$v-int8.json"); done

@@ -377,11 +377,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn embedded_model_metadata_is_valid() {
-        assert_eq!(embedded::metadata().name, crate::model::DEFAULT_MODEL);
-    }
-
-    #[test]
     fn mid_of_identical_channels_is_the_mono_signal() {
         let mut l = vec![0.1f32, -0.7, 1e-39, f32::NAN];
         let mut r = l.clone();
