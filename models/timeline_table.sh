@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The timeline columns of models/README.md for any models: one Markdown row per model with
 # named_acc / impostor_ok / instr_clean / timeline_acc on ../shared/data/dev-songs, a cappella
-# and mixed, each from `singer-id --model M eval-songs songs.csv --json` (the live analyzer at its
-# defaults and the model's own threshold). Extra arguments go to eval-songs (e.g. --hop 0.25).
+# and mixed, each from `singer-id --model M eval-songs songs.csv --json` (song mode at its defaults
+# and the model's own thresholds). Extra arguments go to eval-songs (e.g. --mode live, --hop 0.25).
 # Usage: models/timeline_table.sh MODEL [MODEL...] [-- EVAL-SONGS-ARGS...]
 set -euo pipefail
 models=() extra=()

@@ -45,6 +45,7 @@ models=("$original/v2-campp-original-f32.json" "$original/v2-campp-original-int8
 for m in "${models[@]}"; do $PY set_threshold.py "$m" ../target/release/singer-id calibration_v2.csv; done
 echo "== dev table (top1 / eer / open_set_acc)"
 ./eval_table.sh "${models[@]}"
-echo "== timelines on dev-songs (named_acc / impostor_ok / instr_clean / timeline_acc; mono | mix)"
-./timeline_table.sh "${models[@]}"
+echo "== timelines on dev-songs, live mode (named_acc / impostor_ok / instr_clean / timeline_acc; mono | mix)"
+./timeline_table.sh "${models[@]}" -- --mode live
+echo "== timelines on dev-songs, song mode"; ./timeline_table.sh "${models[@]}" -- --mode song
 echo "wall time: $(( $(date +%s) - start )) s"

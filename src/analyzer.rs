@@ -60,6 +60,27 @@ pub struct HopEmbedding {
     pub embedding: Vec<f32>,
 }
 
+/// What one hop's window holds, before any smoothing: the per-hop evidence that the live
+/// decision ([`Analyzer::push`]) and song mode ([`crate::song`]) both decide from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Start of the window that was analysed (later than `end_s - window` at a stream's start).
+    pub window_start_s: f64,
+    /// End of the window, i.e. the time at which the live analyzer decides.
+    pub end_s: f64,
+    pub voice: HopVoice,
+}
+
+/// Whether a hop's window holds a voice and, if so, how it scores.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HopVoice {
+    /// The energy gate (`silent`: too little audio above the voice floor) or the model's voice
+    /// head (`silent` false: sound, but no voice in it) says no voice; `confidence` in [0, 1].
+    NoVoice { confidence: f32, silent: bool },
+    /// A voice: its embedding and its score against each enrolled singer (library order).
+    Voiced { embedding: Vec<f32>, scores: Vec<f32> },
+}
+
 pub struct Analyzer {
     model: Arc<Model>,
     library: Arc<SingerLibrary>,
@@ -81,6 +102,8 @@ pub struct Analyzer {
     /// Seconds of input that were skipped (never pushed), added to every reported time so the
     /// timeline stays true to the stream after a live plugin drops audio it could not analyse.
     skipped_s: f64,
+    /// Reused between calls: the observations of the hops that fell due.
+    due: Vec<Observation>,
 }
 
 impl Analyzer {
@@ -116,6 +139,7 @@ impl Analyzer {
             recent: VecDeque::new(),
             input_rate,
             skipped_s: 0.0,
+            due: Vec::new(),
             cfg,
         })
     }
@@ -166,34 +190,54 @@ impl Analyzer {
 
     /// Consumes mono samples; appends every decision that became due.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<Decision>) -> Result<(), ModelError> {
-        // Decisions are taken at fixed frame counts from the frames held, so block size only
-        // changes how many are due per call, never their content.
-        let before = self.frames.len();
-        self.frontend.push(samples, &mut self.frames);
-        self.total_frames += (self.frames.len() - before) as u64;
-        self.take_due_decisions(out)
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        let result = self.observe(samples, &mut due);
+        out.extend(due.drain(..).map(|obs| self.decide(obs)));
+        self.due = due;
+        result
     }
 
     /// Ends the stream: frames whatever the resampler still held and takes the decisions due.
     pub fn finish(&mut self, out: &mut Vec<Decision>) -> Result<(), ModelError> {
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        let result = self.observe_finish(&mut due);
+        out.extend(due.drain(..).map(|obs| self.decide(obs)));
+        self.due = due;
+        result
+    }
+
+    /// Consumes mono samples; appends the observation of every hop that became due, without
+    /// deciding anything (song mode decides once it has seen the whole recording).
+    pub fn observe(&mut self, samples: &[f32], out: &mut Vec<Observation>) -> Result<(), ModelError> {
+        // Hops fall due at fixed frame counts from the frames held, so block size only changes
+        // how many are due per call, never their content.
+        let before = self.frames.len();
+        self.frontend.push(samples, &mut self.frames);
+        self.total_frames += (self.frames.len() - before) as u64;
+        self.take_due_observations(out)
+    }
+
+    /// Ends the stream for [`Analyzer::observe`]: frames what the resampler still held.
+    pub fn observe_finish(&mut self, out: &mut Vec<Observation>) -> Result<(), ModelError> {
         let before = self.frames.len();
         self.frontend.finish(&mut self.frames);
         self.total_frames += (self.frames.len() - before) as u64;
-        self.take_due_decisions(out)
+        self.take_due_observations(out)
     }
 
-    fn take_due_decisions(&mut self, out: &mut Vec<Decision>) -> Result<(), ModelError> {
+    fn take_due_observations(&mut self, out: &mut Vec<Observation>) -> Result<(), ModelError> {
         while self.total_frames >= self.next_decision_at {
-            let decision = self.decide(self.next_decision_at)?;
-            out.push(decision);
+            out.push(self.observe_window(self.next_decision_at)?);
             self.next_decision_at += self.hop_frames;
         }
         self.trim_frames();
         Ok(())
     }
 
-    /// The decision for the window ending at frame `end_frame` (exclusive).
-    fn decide(&mut self, end_frame: u64) -> Result<Decision, ModelError> {
+    /// The observation of the window ending at frame `end_frame` (exclusive).
+    fn observe_window(&mut self, end_frame: u64) -> Result<Observation, ModelError> {
         let meta = self.model.metadata();
         let n_mels = meta.frontend.n_mels;
         let period = meta.frontend.frame_period_s();
@@ -202,46 +246,57 @@ impl Analyzer {
         let end = (end_frame - held_start) as usize;
         let start = end.saturating_sub(meta.window_frames);
         let end_s = end_frame as f64 * period + self.skipped_s;
-        let start_s = (end_s - self.cfg.hop_s).max(0.0);
+        let window_start_s = end_s - (end - start) as f64 * period;
 
         let (mel, level_db) = (&self.frames.mel[start * n_mels..end * n_mels], &self.frames.level_db[start..end]);
         let floor_db = self.cfg.voice_floor_db;
         let voiced_fraction =
             level_db.iter().filter(|&&db| db >= floor_db).count() as f32 / (end - start).max(1) as f32;
-        let voiced = frames_to_embed(mel, level_db, n_mels, floor_db, meta.keep_pauses);
-        let mut no_voice_confidence = 1.0 - voiced_fraction;
-        let scores = if voiced_fraction >= self.cfg.min_voiced_fraction {
-            match self.model.embed_utterance(&voiced)? {
-                Some(embedding) => {
-                    let head = meta.voice_head.as_ref().map(|head| (head.p_voice(&embedding), head.threshold));
-                    match head {
-                        // The model's voice head hears accompaniment or noise alone: no voice.
-                        Some((p_voice, threshold)) if p_voice < threshold => {
-                            no_voice_confidence = 1.0 - p_voice;
-                            None
-                        }
-                        _ => {
-                            let scores = self.library.score(&embedding, self.cfg.scoring);
-                            self.remember(end_s, embedding);
-                            Some(scores)
-                        }
+        let mut no_voice = HopVoice::NoVoice { confidence: 1.0 - voiced_fraction, silent: true };
+        if voiced_fraction >= self.cfg.min_voiced_fraction {
+            let voiced = frames_to_embed(mel, level_db, n_mels, floor_db, meta.keep_pauses);
+            if let Some(embedding) = self.model.embed_utterance(&voiced)? {
+                match meta.voice_head.as_ref().map(|head| (head.p_voice(&embedding), head.threshold)) {
+                    // The model's voice head hears accompaniment or noise alone: no voice.
+                    Some((p_voice, threshold)) if p_voice < threshold => {
+                        no_voice = HopVoice::NoVoice { confidence: 1.0 - p_voice, silent: false };
+                    }
+                    _ => {
+                        let scores = self.library.score(&embedding, self.cfg.scoring);
+                        return Ok(Observation {
+                            window_start_s,
+                            end_s,
+                            voice: HopVoice::Voiced { embedding, scores },
+                        });
                     }
                 }
-                None => None,
             }
-        } else {
-            None
+        }
+        Ok(Observation { window_start_s, end_s, voice: no_voice })
+    }
+
+    /// The live (causal) decision for one hop: its scores averaged with those of the voiced
+    /// hops of the last `smoothing_s`.
+    fn decide(&mut self, obs: Observation) -> Decision {
+        let end_s = obs.end_s;
+        let start_s = (end_s - self.cfg.hop_s).max(0.0);
+        let (scores, no_voice_confidence) = match obs.voice {
+            HopVoice::NoVoice { confidence, .. } => (None, confidence),
+            HopVoice::Voiced { embedding, scores } => {
+                self.remember(end_s, embedding);
+                (Some(scores), 0.0)
+            }
         };
-        self.history.push_back(scores.clone());
+        let voiced = scores.is_some();
+        self.history.push_back(scores);
         while self.history.len() > self.history_len {
             self.history.pop_front();
         }
-        Ok(match scores {
-            None => {
-                Decision { start_s, end_s, verdict: Verdict::NoVoice, confidence: no_voice_confidence, top: Vec::new() }
-            }
-            Some(_) => self.smoothed_decision(start_s, end_s),
-        })
+        if voiced {
+            self.smoothed_decision(start_s, end_s)
+        } else {
+            Decision { start_s, end_s, verdict: Verdict::NoVoice, confidence: no_voice_confidence, top: Vec::new() }
+        }
     }
 
     fn smoothed_decision(&self, start_s: f64, end_s: f64) -> Decision {

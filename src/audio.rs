@@ -75,13 +75,51 @@ impl AudioError {
 /// the call fails only if no packet decodes at all. If the container itself becomes unreadable
 /// part-way, the audio decoded up to that point is returned, as for a truncated file.
 pub fn decode_file(path: &Path) -> Result<Audio, AudioError> {
+    let mut mixer = MonoMixer::default();
+    decode_into(path, &mut mixer, &mut |_: &mut MonoMixer| Ok::<(), AudioError>(()))?;
+    mixer.finish(path)
+}
+
+/// What a streaming caller knows about the signal it is being handed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamInfo {
+    pub sample_rate: u32,
+    /// Length in samples per channel, when the container says (for progress bars only).
+    pub expected_samples: Option<u64>,
+}
+
+/// Decodes `path` like [`decode_file`] but hands the mono signal to `sink` packet by packet,
+/// so a file of any length is processed in bounded memory. Returns the number of samples
+/// delivered. Errors from `sink` stop decoding and are returned.
+pub fn decode_file_in_blocks<E: From<AudioError>>(
+    path: &Path,
+    mut sink: impl FnMut(&[f32], StreamInfo) -> Result<(), E>,
+) -> Result<u64, E> {
+    let mut mixer = MonoMixer::default();
+    let mut delivered = 0u64;
+    decode_into(path, &mut mixer, &mut |m: &mut MonoMixer| -> Result<(), E> {
+        if let (Some(sample_rate), false) = (m.sample_rate, m.samples.is_empty()) {
+            sink(&m.samples, StreamInfo { sample_rate, expected_samples: m.expected_samples })?;
+            delivered += m.samples.len() as u64;
+            m.samples.clear();
+        }
+        Ok(())
+    })?;
+    mixer.finish(path)?;
+    Ok(delivered)
+}
+
+fn decode_into<E: From<AudioError>>(
+    path: &Path,
+    mixer: &mut MonoMixer,
+    drain: &mut dyn FnMut(&mut MonoMixer) -> Result<(), E>,
+) -> Result<(), E> {
     let file = open(path)?;
     let mut reader = probe(path, file)?;
     let track = select_track(path, reader.as_ref())?;
     let mut decoder = make_decoder(path, &track)?;
-    let mut mixer = MonoMixer::default();
-    decode_packets(path, reader.as_mut(), decoder.as_mut(), track.id, &mut mixer)?;
-    mixer.finish(path)
+    mixer.expected_samples = track.codec_params.n_frames;
+    decode_packets(path, reader.as_mut(), decoder.as_mut(), track.id, mixer, drain)
 }
 
 fn open(path: &Path) -> Result<File, AudioError> {
@@ -149,14 +187,16 @@ fn make_decoder(path: &Path, track: &Track) -> Result<Box<dyn Decoder>, AudioErr
     })
 }
 
-/// Reads and decodes every packet of `track_id` into `mixer`.
-fn decode_packets(
+/// Reads and decodes every packet of `track_id` into `mixer`, calling `drain` after each
+/// decoded packet (which may take the samples away).
+fn decode_packets<E: From<AudioError>>(
     path: &Path,
     reader: &mut dyn FormatReader,
     decoder: &mut dyn Decoder,
     track_id: u32,
     mixer: &mut MonoMixer,
-) -> Result<(), AudioError> {
+    drain: &mut dyn FnMut(&mut MonoMixer) -> Result<(), E>,
+) -> Result<(), E> {
     loop {
         let packet = match reader.next_packet() {
             Ok(packet) => packet,
@@ -166,10 +206,10 @@ fn decode_packets(
             // A new logical stream (chained Ogg) starts; only the first one is decoded.
             Err(SymphoniaError::ResetRequired) => return Ok(()),
             Err(SymphoniaError::IoError(source)) => {
-                return Err(AudioError::Unreadable { path: path.to_path_buf(), source });
+                return Err(AudioError::Unreadable { path: path.to_path_buf(), source }.into());
             }
             Err(other) if mixer.is_empty() => {
-                return Err(AudioError::Corrupt { path: path.to_path_buf(), reason: other.to_string() });
+                return Err(AudioError::Corrupt { path: path.to_path_buf(), reason: other.to_string() }.into());
             }
             // Damaged container after good audio: keep what we have, as for a truncated file.
             Err(_) => return Ok(()),
@@ -178,7 +218,10 @@ fn decode_packets(
             continue;
         }
         match decoder.decode(&packet) {
-            Ok(buffer) => mixer.push(path, buffer)?,
+            Ok(buffer) => {
+                mixer.push(path, buffer)?;
+                drain(mixer)?;
+            }
             // Per symphonia's contract these lose only this packet; decoding can go on.
             Err(SymphoniaError::DecodeError(what)) => mixer.record_bad_packet(what.to_string()),
             Err(SymphoniaError::IoError(e)) => mixer.record_bad_packet(e.to_string()),
@@ -187,7 +230,7 @@ fn decode_packets(
                 mixer.record_bad_packet("decoder reset required".into());
             }
             Err(other) => {
-                return Err(AudioError::Corrupt { path: path.to_path_buf(), reason: other.to_string() });
+                return Err(AudioError::Corrupt { path: path.to_path_buf(), reason: other.to_string() }.into());
             }
         }
     }
@@ -197,6 +240,9 @@ fn decode_packets(
 #[derive(Default)]
 struct MonoMixer {
     samples: Vec<f32>,
+    /// Samples mixed so far, including any already taken away by a streaming caller.
+    total: u64,
+    expected_samples: Option<u64>,
     sample_rate: Option<u32>,
     /// Reused between packets; rebuilt when the signal layout or packet size changes.
     scratch: Option<(SampleBuffer<f32>, SignalSpec)>,
@@ -206,7 +252,7 @@ struct MonoMixer {
 
 impl MonoMixer {
     fn is_empty(&self) -> bool {
-        self.samples.is_empty()
+        self.total == 0
     }
 
     fn record_bad_packet(&mut self, error: String) {
@@ -229,7 +275,9 @@ impl MonoMixer {
         }
         if let Some((scratch, _)) = self.scratch.as_mut() {
             scratch.copy_interleaved_ref(buffer);
+            let before = self.samples.len();
             append_mono(&mut self.samples, scratch.samples(), channels);
+            self.total += (self.samples.len() - before) as u64;
         }
         Ok(())
     }
@@ -252,7 +300,7 @@ impl MonoMixer {
     }
 
     fn finish(self, path: &Path) -> Result<Audio, AudioError> {
-        match (self.sample_rate, self.samples.is_empty()) {
+        match (self.sample_rate, self.total == 0) {
             (Some(sample_rate), false) => Ok(Audio { samples: self.samples, sample_rate }),
             _ if self.bad_packets > 0 => Err(AudioError::Corrupt {
                 path: path.to_path_buf(),

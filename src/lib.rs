@@ -2,7 +2,8 @@
 //!
 //! Data flows one way: [`audio`] (decode) → [`frontend`] (resample, frames, mel) → [`model`]
 //! (embedding) → [`library`] (match against enrolled singers) → [`analyzer`] (gate, smooth,
-//! decide) → [`decision`]s, rendered by [`timeline`] or shown by the plugin. [`eval`]
+//! decide live, or [`song`] for a whole recording) → [`decision`]s, rendered by [`timeline`] or
+//! shown by the plugin. [`eval`]
 //! measures accuracy by the project's protocol.
 
 pub mod analyzer;
@@ -15,4 +16,5 @@ pub mod fsutil;
 pub mod library;
 pub mod model;
 pub mod plugin;
+pub mod song;
 pub mod timeline;

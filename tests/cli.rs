@@ -46,16 +46,25 @@ fn demo_sections() -> Vec<(f64, f64, String)> {
 fn demo_track_names_the_right_singer_in_every_section() {
     let dir = tempfile::tempdir().unwrap();
     let lib = enrolled_demo_library(dir.path());
+    for mode in ["song", "live"] {
+        check_demo_sections(&lib, mode);
+    }
+}
+
+fn check_demo_sections(lib: &Path, mode: &str) {
     let track = repo_path("demo/demo-track.flac");
-    let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap(), "--format", "json"]);
+    let args = ["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap(), "--format", "json"];
+    let out = singer_id(&[&args[..], &["--mode", mode]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let decisions = json["decisions"].as_array().unwrap();
     for (start, end, expected) in demo_sections() {
-        // Judge the middle of each section: the model window and the smoothing blur edges.
+        // Judge the middle of each section: live, the model window and the smoothing delay every
+        // change; song mode widens sung turns by up to 0.75 s into the silence beside them.
+        let (lead, trail) = if mode == "live" { (2.0, 0.0) } else { (0.75, 0.75) };
         let inside: Vec<&serde_json::Value> = decisions
             .iter()
-            .filter(|d| d["start_s"].as_f64().unwrap() >= start + 2.0 && d["end_s"].as_f64().unwrap() <= end)
+            .filter(|d| d["start_s"].as_f64().unwrap() >= start + lead && d["end_s"].as_f64().unwrap() <= end - trail)
             .collect();
         assert!(!inside.is_empty(), "no decision inside {start}-{end}");
         let label = |d: &serde_json::Value| match d["verdict"]["kind"].as_str().unwrap() {
@@ -74,7 +83,7 @@ fn demo_track_names_the_right_singer_in_every_section() {
         let share = right.count() as f64 / inside.len() as f64;
         assert!(
             share >= 0.75,
-            "{start}-{end} s should be {expected}: {:?}",
+            "{mode} mode: {start}-{end} s should be {expected}: {:?}",
             inside.iter().map(|d| label(d)).collect::<Vec<_>>()
         );
     }
@@ -249,4 +258,68 @@ fn copied_binary_runs_from_an_empty_folder_with_the_built_in_model() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("no model named 'v1-cnn-int8'") && err.contains("SINGER_ID_MODELS_DIR"), "{err}");
+}
+
+/// 20 recordings in nested folders, plus one that is not audio: every good one gets its
+/// timeline and summary line, the bad one is reported by name, the batch goes on and the exit
+/// status says something failed.
+#[test]
+fn batch_analyses_folders_writes_one_timeline_each_and_survives_a_bad_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    let audio = singer_id::audio::decode_file(&repo_path("demo/demo-track.flac")).unwrap();
+    let rate = audio.sample_rate;
+    let inputs = dir.path().join("takes");
+    let spec =
+        hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    for i in 0..20 {
+        // 2-s pieces of the demo's sung sections, in two sub-folders.
+        let folder = inputs.join(if i < 10 { "night1" } else { "night2/encore" });
+        std::fs::create_dir_all(&folder).unwrap();
+        let start = (4 + i) as usize * rate as usize;
+        let mut w = hound::WavWriter::create(folder.join(format!("take{i:02}.wav")), spec).unwrap();
+        for s in &audio.samples[start..start + 2 * rate as usize] {
+            w.write_sample((s * 32767.0) as i16).unwrap();
+        }
+        w.finalize().unwrap();
+    }
+    std::fs::write(inputs.join("night1/broken.wav"), b"RIFF not really a wave file").unwrap();
+    std::fs::write(inputs.join("night1/setlist.txt"), b"not audio, not analysed").unwrap();
+    let out_dir = dir.path().join("timelines");
+    let summary = dir.path().join("summary.jsonl");
+    let out = singer_id(&[
+        "analyze",
+        inputs.to_str().unwrap(),
+        "--library",
+        lib.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--output-dir",
+        out_dir.to_str().unwrap(),
+        "--summary",
+        summary.to_str().unwrap(),
+        "--jobs",
+        "2",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("broken.wav") && err.contains("1 of 21 file(s) failed"), "{err}");
+    for i in 0..20 {
+        let sub = if i < 10 { "night1" } else { "night2/encore" };
+        let text = std::fs::read_to_string(out_dir.join(sub).join(format!("take{i:02}.csv"))).unwrap();
+        assert!(text.starts_with("start_s,end_s,label,confidence\n") && text.lines().count() >= 2, "{text}");
+    }
+    assert!(!out_dir.join("night1/broken.csv").exists() && !out_dir.join("night1/setlist.csv").exists());
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&summary).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 21);
+    let broken = lines.iter().find(|l| l["path"].as_str().unwrap().ends_with("broken.wav")).unwrap();
+    assert!(broken["error"].as_str().unwrap().contains("broken.wav"), "{broken}");
+    let yuki = lines.iter().find(|l| l["path"].as_str().unwrap().ends_with("take00.wav")).unwrap();
+    assert!((yuki["duration_s"].as_f64().unwrap() - 2.0).abs() < 0.01, "{yuki}");
+    assert_eq!(yuki["singers"][0]["name"], "yuki", "{yuki}");
+
+    // Several inputs need somewhere to go; --output is for one file.
+    let out = singer_id(&["analyze", inputs.to_str().unwrap(), "--library", lib.to_str().unwrap()]);
+    assert!(!out.status.success() && stderr(&out).contains("--output-dir"), "{}", stderr(&out));
 }

@@ -32,4 +32,6 @@ for v in "${names[@]}"; do
 done
 models=(); for v in "${names[@]}"; do models+=("$cache/export/v2-$v-f32.json" "$cache/export/v2-$v-int8.json"); done
 echo "== dev table (top1 / eer / open_set_acc)"; ./eval_table.sh "${models[@]}"
-echo "== timelines (named_acc / impostor_ok / instr_clean / timeline_acc; mono | mix)"; ./timeline_table.sh "${models[@]}"
+echo "== timelines, live mode (named_acc / impostor_ok / instr_clean / timeline_acc; mono | mix)"
+./timeline_table.sh "${models[@]}" -- --mode live
+echo "== timelines, song mode"; ./timeline_table.sh "${models[@]}" -- --mode song

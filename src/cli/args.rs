@@ -46,18 +46,36 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Analyse a recording into a timeline of who sings when.
+    /// Analyse recordings into timelines of who sings when.
+    ///
+    /// One file: the timeline goes to standard output or --output. Several files or folders
+    /// (searched recursively for .wav, .flac, .ogg and .mp3): one timeline per file in
+    /// --output-dir and/or one summary line per file in --summary. A file that fails is
+    /// reported and the others go on; the exit status is 1 if any failed.
     Analyze {
-        /// Audio file to analyse.
-        file: PathBuf,
+        /// Audio files and folders to analyse.
+        #[arg(required = true, value_name = "PATH")]
+        inputs: Vec<PathBuf>,
         #[arg(long, short)]
         library: PathBuf,
         /// Output format: json, csv or audacity (label track, File > Import > Labels).
         #[arg(long, short, default_value = "json")]
         format: Format,
-        /// Write to this file instead of standard output (written atomically).
-        #[arg(long, short)]
+        /// Write the timeline of a single input file here instead of standard output (written
+        /// atomically).
+        #[arg(long, short, conflicts_with = "output_dir")]
         output: Option<PathBuf>,
+        /// Write one timeline per input into this folder (created if missing), named after the
+        /// input with the format's extension; files found in a folder keep their sub-folders.
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
+        /// Write a JSON Lines summary: one line per input (path, duration_s, the singers found
+        /// with their total seconds, or the error).
+        #[arg(long, value_name = "FILE")]
+        summary: Option<PathBuf>,
+        /// Files analysed at once [default: the number of CPU cores].
+        #[arg(long, short, value_name = "N")]
+        jobs: Option<std::num::NonZeroUsize>,
         #[command(flatten)]
         tuning: Tuning,
     },
@@ -159,13 +177,41 @@ pub enum LibraryAction {
     Rename { from: String, to: String },
 }
 
+/// How a recording is turned into a timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Hear the whole recording, then decide: turns of one singer, each identified from all of
+    /// its audio (the best timeline a file allows).
+    Song,
+    /// Decide every hop from the last second only, exactly as the plugin does in real time.
+    Live,
+}
+
 /// Analyzer settings shared by commands that analyse audio.
 #[derive(Args, Debug)]
 pub struct Tuning {
+    /// song: decide after hearing the whole recording; live: as the plugin does in real time.
+    #[arg(long, value_enum, default_value_t = Mode::Song)]
+    pub mode: Mode,
+    /// Song mode: cost of a change of singer between hops (higher: fewer, longer turns).
+    #[arg(long, default_value_t = singer_id::song::SongConfig::default().switch_penalty)]
+    pub switch_penalty: f32,
+    /// Song mode: cost of going against the voice detector for one hop (higher: `no voice`
+    /// follows every pause; lower: short pauses stay inside a sung turn).
+    #[arg(long, default_value_t = singer_id::song::SongConfig::default().voice_cost)]
+    pub voice_cost: f32,
+    /// Song mode: score a whole turn needs to name a singer (default: --threshold). Raise it
+    /// (e.g. 0.5 with v2) to name fewer impostors, at the cost of missing some enrolled singers.
+    #[arg(long)]
+    pub turn_threshold: Option<f32>,
+    /// Song mode: seconds each sung turn is widened into the silence or instrumental beside it
+    /// (the voice detector misses the soft start and end of a phrase).
+    #[arg(long, value_name = "S", default_value_t = singer_id::song::SongConfig::default().pad_s)]
+    pub pad: f64,
     /// Seconds between decisions.
     #[arg(long, default_value_t = 0.5)]
     pub hop: f64,
-    /// Seconds of decisions averaged into each verdict.
+    /// Live mode: seconds of decisions averaged into each verdict.
     #[arg(long, default_value_t = 1.0)]
     pub smoothing: f64,
     /// Unknown-singer threshold (default: the model's calibrated one).

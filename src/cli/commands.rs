@@ -1,14 +1,13 @@
 //! The commands: each loads what it needs, calls the library, formats the result.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
+use indicatif::ProgressBar;
 
-use singer_id::analyzer::{analyze_samples, AnalyzerConfig, DEFAULT_VOICE_FLOOR_DB};
-use singer_id::audio::{decode_file, Audio};
-use singer_id::decision::{merge_segments, Decision};
+use singer_id::analyzer::DEFAULT_VOICE_FLOOR_DB;
+use singer_id::audio::decode_file;
 use singer_id::embed::clip_window_embeddings;
 use singer_id::eval::manifest::Manifest;
 use singer_id::eval::metrics::{compute_metrics, eer_threshold, ScoredUnit};
@@ -17,17 +16,13 @@ use singer_id::eval::songs::{
     find_audio, load_enroll_list, load_songs, score_song, summarize, unenrolled_labels, AUDIO_EXTENSIONS, COLLAR_S,
     GRID_S,
 };
-use singer_id::fsutil::write_atomically;
 use singer_id::library::{Scoring, SingerLibrary};
 use singer_id::model::Model;
-use singer_id::timeline::{render, Format};
 
-use super::args::{GlobalArgs, LibraryAction, Tuning};
+use super::analyze::{analyze_file, analyzer_config};
+use super::args::{GlobalArgs, LibraryAction, Mode, Tuning};
 use super::progress::bar;
 use super::{load_library_for, load_model};
-
-/// Samples per analyzer call when analysing a file: about a host block's worth of work.
-const ANALYZE_BLOCK: usize = 4096;
 
 pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[PathBuf]) -> Result<()> {
     let model = load_model(&global.model)?;
@@ -62,61 +57,6 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
         library.singers.len()
     );
     Ok(())
-}
-
-pub fn analyze(
-    global: &GlobalArgs,
-    file: &Path,
-    library_path: &Path,
-    format: Format,
-    output: Option<&Path>,
-    tuning: &Tuning,
-) -> Result<()> {
-    let model = load_model(&global.model)?;
-    let library = load_library_for(library_path, &model)?;
-    if library.singers.is_empty() {
-        bail!("library {} has no singers yet: enrol some with `singer-id enroll`", library_path.display());
-    }
-    let audio = decode_file(file)?;
-    let cfg = analyzer_config(&model, tuning);
-    let progress = bar(global.quiet, audio.samples.len() as u64, "analysing");
-    let decisions = analyze_audio(model, Arc::new(library), cfg, &audio, file, |n| progress.inc(n as u64))?;
-    progress.finish_and_clear();
-    let segments = merge_segments(&decisions);
-    let text = render(format, &segments, &decisions, &file.display().to_string());
-    match output {
-        Some(path) => {
-            write_atomically(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?
-        }
-        None => std::io::stdout().write_all(text.as_bytes())?,
-    }
-    Ok(())
-}
-
-/// The analyzer settings for `model` with the command line's tuning applied.
-fn analyzer_config(model: &Model, tuning: &Tuning) -> AnalyzerConfig {
-    let mut cfg = AnalyzerConfig::for_model(model);
-    cfg.hop_s = tuning.hop;
-    cfg.smoothing_s = tuning.smoothing;
-    cfg.scoring = tuning.scoring;
-    if let Some(t) = tuning.threshold {
-        cfg.threshold = t;
-    }
-    cfg
-}
-
-/// Runs decoded audio through a fresh streaming analyzer, as the plugin would hear it; errors
-/// name `file`. `progress` gets the number of samples consumed after each block.
-fn analyze_audio(
-    model: Arc<Model>,
-    library: Arc<SingerLibrary>,
-    cfg: AnalyzerConfig,
-    audio: &Audio,
-    file: &Path,
-    progress: impl FnMut(usize),
-) -> Result<Vec<Decision>> {
-    analyze_samples(model, library, cfg, &audio.samples, audio.sample_rate, ANALYZE_BLOCK, progress)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }
 
 pub fn library(path: &Path, action: LibraryAction) -> Result<()> {
@@ -267,19 +207,19 @@ pub fn eval_songs(
     for (cond, files) in &plan {
         let mut per_song = Vec::new();
         for (song, file) in songs.iter().zip(files) {
-            let audio = decode_file(file)?;
-            if (audio.duration_s() - song.end_s()).abs() > 1.0 {
+            let hidden = ProgressBar::hidden();
+            let (decisions, duration_s) =
+                analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, file, &hidden)?;
+            if (duration_s - song.end_s()).abs() > 1.0 {
                 progress.suspend(|| {
                     eprintln!(
-                        "warning: {} lasts {:.2} s but its sections in {} end at {:.2} s",
+                        "warning: {} lasts {duration_s:.2} s but its sections in {} end at {:.2} s",
                         file.display(),
-                        audio.duration_s(),
                         songs_path.display(),
                         song.end_s()
                     )
                 });
             }
-            let decisions = analyze_audio(model.clone(), library.clone(), cfg.clone(), &audio, file, |_| {})?;
             per_song.push((song.name.clone(), score_song(song, &decisions, &singers)));
             progress.inc(1);
         }
@@ -296,8 +236,13 @@ pub fn eval_songs(
         "singers": singers.len(),
         "threshold": cfg.threshold.to_string().parse::<f64>().unwrap_or(f64::from(cfg.threshold)),
         "scoring": cfg.scoring,
+        "mode": match tuning.mode { Mode::Song => "song", Mode::Live => "live" },
         "hop_s": cfg.hop_s,
         "smoothing_s": cfg.smoothing_s,
+        "switch_penalty": tuning.switch_penalty,
+        "voice_cost": tuning.voice_cost,
+        "turn_threshold": tuning.turn_threshold,
+        "pad_s": tuning.pad,
         "grid_s": GRID_S,
         "collar_s": COLLAR_S,
         "conditions": conditions,
@@ -306,8 +251,17 @@ pub fn eval_songs(
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
+    let mode = match tuning.mode {
+        Mode::Song => {
+            format!(
+                "song mode (switch penalty {}, voice cost {}, padding {} s)",
+                tuning.switch_penalty, tuning.voice_cost, tuning.pad
+            )
+        }
+        Mode::Live => format!("live mode (smoothing {} s)", cfg.smoothing_s),
+    };
     println!(
-        "model {} on {} ({} song(s), {} enrolled singer(s), threshold {}, {:?} scoring, hop {} s, smoothing {} s, \
+        "model {} on {} ({} song(s), {} enrolled singer(s), threshold {}, {:?} scoring, hop {} s, {mode}, \
          {} s collar)",
         model.metadata().name,
         songs_path.display(),
@@ -316,7 +270,6 @@ pub fn eval_songs(
         report["threshold"],
         cfg.scoring,
         cfg.hop_s,
-        cfg.smoothing_s,
         COLLAR_S
     );
     let value = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));

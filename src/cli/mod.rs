@@ -1,5 +1,6 @@
 //! Dispatch from parsed arguments to the commands.
 
+mod analyze;
 pub mod args;
 mod bench;
 mod commands;
@@ -19,8 +20,15 @@ pub fn run(cli: Cli) -> Result<()> {
     let global = &cli.global;
     match cli.command {
         Command::Enroll { library, name, files } => commands::enroll(global, &library, &name, &files),
-        Command::Analyze { file, library, format, output, tuning } => {
-            commands::analyze(global, &file, &library, format, output.as_deref(), &tuning)
+        Command::Analyze { inputs, library, format, output, output_dir, summary, jobs, tuning } => {
+            let outputs = analyze::Outputs {
+                format,
+                output: output.as_deref(),
+                output_dir: output_dir.as_deref(),
+                summary: summary.as_deref(),
+                jobs,
+            };
+            analyze::analyze(global, &inputs, &library, &outputs, &tuning)
         }
         Command::Library { library, action } => {
             let library = library.context("--library FILE is required")?;

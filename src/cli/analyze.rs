@@ -1,0 +1,432 @@
+//! `singer-id analyze`: one recording to standard output, or many (files and folders) to one
+//! timeline each and/or a JSON Lines summary, several at once, going on past failures.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use singer_id::analyzer::{Analyzer, AnalyzerConfig};
+use singer_id::audio::decode_file_in_blocks;
+use singer_id::decision::{merge_segments, Decision, Verdict};
+use singer_id::eval::songs::AUDIO_EXTENSIONS;
+use singer_id::fsutil::write_atomically;
+use singer_id::library::SingerLibrary;
+use singer_id::model::Model;
+use singer_id::song::{SongAnalyzer, SongConfig};
+use singer_id::timeline::{render, Format};
+
+use super::args::{GlobalArgs, Mode, Tuning};
+use super::progress::bar;
+use super::{load_library_for, load_model};
+
+/// Where `analyze` sends its results.
+pub struct Outputs<'a> {
+    pub format: Format,
+    pub output: Option<&'a Path>,
+    pub output_dir: Option<&'a Path>,
+    pub summary: Option<&'a Path>,
+    pub jobs: Option<NonZeroUsize>,
+}
+
+pub fn analyze(
+    global: &GlobalArgs,
+    inputs: &[PathBuf],
+    library_path: &Path,
+    out: &Outputs,
+    tuning: &Tuning,
+) -> Result<()> {
+    let jobs = collect_inputs(inputs)?;
+    let batch = jobs.len() > 1 || inputs.iter().any(|p| p.is_dir());
+    if batch && out.output.is_some() {
+        bail!("--output takes the timeline of one file; for {} inputs use --output-dir DIR", jobs.len());
+    }
+    if batch && out.output_dir.is_none() && out.summary.is_none() {
+        bail!("{} inputs: say where their timelines go with --output-dir DIR (and/or --summary FILE)", jobs.len());
+    }
+    let model = load_model(&global.model)?;
+    let library = load_library_for(library_path, &model)?;
+    if library.singers.is_empty() {
+        bail!("library {} has no singers yet: enrol some with `singer-id enroll`", library_path.display());
+    }
+    let cfg = analyzer_config(&model, tuning);
+    song_config(tuning).validate().map_err(anyhow::Error::msg)?;
+    let library = Arc::new(library);
+    if !batch {
+        let file = &jobs[0].input;
+        let progress = bar(global.quiet, 0, "analysing");
+        let (decisions, duration_s) = analyze_file(model, library, cfg, tuning, file, &progress)?;
+        progress.finish_and_clear();
+        if let Some(dir) = out.output_dir {
+            write_timeline(&dir.join(&jobs[0].output_name), out.format, &decisions, file)?;
+        }
+        if let Some(path) = out.summary {
+            write_summary(path, &[summary_line(file, Ok((&decisions, duration_s)))])?;
+        }
+        if out.output_dir.is_none() && out.summary.is_none() || out.output.is_some() {
+            let text = render(out.format, &merge_segments(&decisions), &decisions, &file.display().to_string());
+            match out.output {
+                Some(path) => write_atomically(path, text.as_bytes())
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => std::io::stdout().write_all(text.as_bytes())?,
+            }
+        }
+        return Ok(());
+    }
+    run_batch(global, &jobs, model, library, cfg, tuning, out)
+}
+
+/// One input file and the name of its timeline inside `--output-dir`.
+#[derive(Debug, Clone, PartialEq)]
+struct Job {
+    input: PathBuf,
+    /// Relative path (sub-folders kept for files found in a folder), format extension added
+    /// by the caller.
+    output_name: PathBuf,
+}
+
+/// The audio files named by `inputs`: files as given, folders searched recursively for audio
+/// extensions (sorted, so runs are reproducible). Two inputs whose timelines would share a name
+/// are refused before any work.
+fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found = Vec::new();
+            for entry in walkdir::WalkDir::new(input).follow_links(true).sort_by_file_name() {
+                let entry = entry.with_context(|| format!("cannot list {}", input.display()))?;
+                if entry.file_type().is_file() && is_audio(entry.path()) {
+                    let relative = entry.path().strip_prefix(input).unwrap_or(entry.path()).to_path_buf();
+                    found.push(Job { input: entry.path().to_path_buf(), output_name: relative });
+                }
+            }
+            if found.is_empty() {
+                eprintln!(
+                    "warning: {}: no audio files ({}) in this folder",
+                    input.display(),
+                    AUDIO_EXTENSIONS.join(", ")
+                );
+            }
+            jobs.extend(found);
+        } else {
+            // Named files are taken whatever their extension: the decoder says if it is audio.
+            let name = input.file_name().map(PathBuf::from).unwrap_or_else(|| input.clone());
+            jobs.push(Job { input: input.clone(), output_name: name });
+        }
+    }
+    if jobs.is_empty() {
+        bail!("no audio files to analyse");
+    }
+    let mut seen: HashMap<PathBuf, &Path> = HashMap::new();
+    for job in &jobs {
+        if let Some(first) = seen.insert(job.output_name.clone(), &job.input) {
+            bail!(
+                "{} and {} would both write the timeline {}: analyse them in separate runs or pass their folder",
+                first.display(),
+                job.input.display(),
+                job.output_name.display()
+            );
+        }
+    }
+    Ok(jobs)
+}
+
+fn is_audio(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
+
+/// `name` with the format's extension in place of the audio one (`a/b.flac` → `a/b.json`).
+fn timeline_name(name: &Path, format: Format) -> PathBuf {
+    name.with_extension(format.extension())
+}
+
+fn write_timeline(path: &Path, format: Format, decisions: &[Decision], source: &Path) -> Result<()> {
+    let path = timeline_name(path, format);
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    }
+    let text = render(format, &merge_segments(decisions), decisions, &source.display().to_string());
+    write_atomically(&path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn run_batch(
+    global: &GlobalArgs,
+    jobs: &[Job],
+    model: Arc<Model>,
+    library: Arc<SingerLibrary>,
+    cfg: AnalyzerConfig,
+    tuning: &Tuning,
+    out: &Outputs,
+) -> Result<()> {
+    let threads =
+        out.jobs.or_else(|| std::thread::available_parallelism().ok()).map_or(1, NonZeroUsize::get).min(jobs.len());
+    if let Some(dir) = out.output_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create folder {}", dir.display()))?;
+    }
+    let progress = if global.quiet { ProgressBar::hidden() } else { ProgressBar::new(jobs.len() as u64) };
+    progress.set_style(
+        ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} files, {per_sec} ({eta} left)")
+            .expect("template is valid")
+            .progress_chars("=> "),
+    );
+    progress.set_message("analysing");
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    let audio_s = Mutex::new(0.0f64);
+    let lines: Mutex<BTreeMap<usize, SummaryLine>> = Mutex::new(BTreeMap::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let silent = ProgressBar::hidden();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let result = analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, &job.input, &silent)
+                        .and_then(|(decisions, duration_s)| {
+                            if let Some(dir) = out.output_dir {
+                                write_timeline(&dir.join(&job.output_name), out.format, &decisions, &job.input)?;
+                            }
+                            Ok((decisions, duration_s))
+                        });
+                    match &result {
+                        Ok((_, duration_s)) => *audio_s.lock().expect("no panics while held") += duration_s,
+                        Err(e) => progress.suspend(|| eprintln!("error: {e:#}")),
+                    }
+                    let line = summary_line(&job.input, result.as_ref().map(|(d, s)| (d.as_slice(), *s)));
+                    lines.lock().expect("no panics while held").insert(i, line);
+                    progress.inc(1);
+                }
+            });
+        }
+    });
+    progress.finish_and_clear();
+    let lines: Vec<SummaryLine> = lines.into_inner().expect("workers are done").into_values().collect();
+    let failed = lines.iter().filter(|l| l.error.is_some()).count();
+    if let Some(path) = out.summary {
+        write_summary(path, &lines)?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let audio_s = audio_s.into_inner().expect("workers are done");
+    if !global.quiet {
+        eprintln!(
+            "analysed {} of {} file(s), {:.1} min of audio in {:.1} s ({:.0}x real time, {threads} job(s)){}",
+            jobs.len() - failed,
+            jobs.len(),
+            audio_s / 60.0,
+            elapsed,
+            audio_s / elapsed.max(1e-9),
+            out.output_dir.map_or(String::new(), |d| format!("; timelines in {}", d.display()))
+        );
+    }
+    if failed > 0 {
+        bail!("{failed} of {} file(s) failed (reasons above)", jobs.len());
+    }
+    Ok(())
+}
+
+/// One line of the `--summary` JSON Lines file.
+#[derive(Debug, Serialize)]
+struct SummaryLine {
+    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_s: Option<f64>,
+    /// Enrolled singers named, by total time, longest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    singers: Option<Vec<SingerTime>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unknown_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct SingerTime {
+    name: String,
+    seconds: f64,
+}
+
+fn summary_line(path: &Path, result: Result<(&[Decision], f64), &anyhow::Error>) -> SummaryLine {
+    let path = path.display().to_string();
+    match result {
+        Err(e) => SummaryLine { path, duration_s: None, singers: None, unknown_s: None, error: Some(format!("{e:#}")) },
+        Ok((decisions, duration_s)) => {
+            let mut totals: BTreeMap<&str, f64> = BTreeMap::new();
+            let mut unknown = 0.0;
+            for d in decisions {
+                match &d.verdict {
+                    Verdict::Singer(name) => *totals.entry(name).or_default() += d.end_s - d.start_s,
+                    Verdict::Unknown => unknown += d.end_s - d.start_s,
+                    Verdict::NoVoice => {}
+                }
+            }
+            let mut singers: Vec<SingerTime> = totals
+                .into_iter()
+                .map(|(name, s)| SingerTime { name: name.to_string(), seconds: round_ms(s) })
+                .collect();
+            singers.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+            SummaryLine {
+                path,
+                duration_s: Some(round_ms(duration_s)),
+                singers: Some(singers),
+                unknown_s: Some(round_ms(unknown)),
+                error: None,
+            }
+        }
+    }
+}
+
+fn round_ms(s: f64) -> f64 {
+    (s * 1000.0).round() / 1000.0
+}
+
+fn write_summary(path: &Path, lines: &[SummaryLine]) -> Result<()> {
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&serde_json::to_string(line)?);
+        text.push('\n');
+    }
+    write_atomically(path, text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The analyzer settings for `model` with the command line's tuning applied.
+pub fn analyzer_config(model: &Model, tuning: &Tuning) -> AnalyzerConfig {
+    let mut cfg = AnalyzerConfig::for_model(model);
+    cfg.hop_s = tuning.hop;
+    cfg.smoothing_s = tuning.smoothing;
+    cfg.scoring = tuning.scoring;
+    if let Some(t) = tuning.threshold {
+        cfg.threshold = t;
+    }
+    cfg
+}
+
+fn song_config(tuning: &Tuning) -> SongConfig {
+    SongConfig {
+        switch_penalty: tuning.switch_penalty,
+        voice_cost: tuning.voice_cost,
+        turn_threshold: tuning.turn_threshold,
+        pad_s: tuning.pad,
+        ..SongConfig::default()
+    }
+}
+
+/// Analyses `file` in the chosen mode while decoding it, so memory depends on the number of
+/// hops, never on the length of the audio. Returns the decisions and the audio's duration;
+/// errors name `file`. `progress` counts samples.
+pub fn analyze_file(
+    model: Arc<Model>,
+    library: Arc<SingerLibrary>,
+    cfg: AnalyzerConfig,
+    tuning: &Tuning,
+    file: &Path,
+    progress: &ProgressBar,
+) -> Result<(Vec<Decision>, f64)> {
+    enum Runner {
+        Live(Analyzer, Vec<Decision>),
+        Song(SongAnalyzer),
+    }
+    let named = |e: String| anyhow::anyhow!("{}: {e}", file.display());
+    let mut runner = None;
+    let mut rate = 0;
+    let samples = decode_file_in_blocks(file, |block, info| -> Result<()> {
+        let runner = match &mut runner {
+            Some(runner) => runner,
+            None => {
+                rate = info.sample_rate;
+                progress.set_length(info.expected_samples.unwrap_or(0));
+                let (model, library, cfg) = (model.clone(), library.clone(), cfg.clone());
+                runner.insert(match tuning.mode {
+                    Mode::Live => Runner::Live(Analyzer::new(model, library, cfg, rate).map_err(named)?, Vec::new()),
+                    Mode::Song => {
+                        Runner::Song(SongAnalyzer::new(model, library, cfg, song_config(tuning), rate).map_err(named)?)
+                    }
+                })
+            }
+        };
+        match runner {
+            Runner::Live(analyzer, out) => analyzer.push(block, out),
+            Runner::Song(analyzer) => analyzer.push(block),
+        }
+        .map_err(|e| named(e.to_string()))?;
+        progress.inc(block.len() as u64);
+        Ok(())
+    })?;
+    let decisions = match runner {
+        Some(Runner::Live(mut analyzer, mut out)) => analyzer.finish(&mut out).map(|()| out),
+        Some(Runner::Song(analyzer)) => analyzer.finish(),
+        None => Ok(Vec::new()),
+    }
+    .map_err(|e| named(e.to_string()))?;
+    Ok((decisions, if rate == 0 { 0.0 } else { samples as f64 / f64::from(rate) }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_searched_for_audio_and_keep_their_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("live/set2")).unwrap();
+        for name in ["b.wav", "a.FLAC", "notes.txt", "live/x.ogg", "live/set2/y.mp3", "live/cover.jpg"] {
+            std::fs::write(root.join(name), b"").unwrap();
+        }
+        let jobs = collect_inputs(&[root.to_path_buf()]).unwrap();
+        let names: Vec<&Path> = jobs.iter().map(|j| j.output_name.as_path()).collect();
+        assert_eq!(
+            names,
+            [Path::new("a.FLAC"), Path::new("b.wav"), Path::new("live/set2/y.mp3"), Path::new("live/x.ogg")]
+        );
+        assert_eq!(timeline_name(names[2], Format::Csv), Path::new("live/set2/y.csv"));
+        assert_eq!(timeline_name(names[0], Format::Audacity), Path::new("a.txt"));
+    }
+
+    #[test]
+    fn inputs_that_would_share_a_timeline_are_refused_before_any_work() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["one", "two"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+            std::fs::write(dir.path().join(sub).join("take.wav"), b"").unwrap();
+        }
+        let err = collect_inputs(&[dir.path().join("one/take.wav"), dir.path().join("two/take.wav")]).unwrap_err();
+        assert!(err.to_string().contains("would both write the timeline take.wav"), "{err}");
+    }
+
+    #[test]
+    fn summary_totals_each_singer_and_unknown() {
+        let d = |start_s: f64, end_s: f64, verdict: Verdict| Decision {
+            start_s,
+            end_s,
+            verdict,
+            confidence: 0.9,
+            top: vec![],
+        };
+        let decisions = [
+            d(0.0, 1.0, Verdict::NoVoice),
+            d(1.0, 3.5, Verdict::Singer("ann".into())),
+            d(3.5, 4.0, Verdict::Unknown),
+            d(4.0, 9.0, Verdict::Singer("bo".into())),
+            d(9.0, 9.5, Verdict::Singer("ann".into())),
+        ];
+        let line = summary_line(Path::new("x.wav"), Ok((&decisions, 9.75)));
+        let json = serde_json::to_value(&line).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"path": "x.wav", "duration_s": 9.75, "unknown_s": 0.5,
+                "singers": [{"name": "bo", "seconds": 5.0}, {"name": "ann", "seconds": 3.0}]})
+        );
+        let err = anyhow::anyhow!("x.wav: corrupt");
+        let json = serde_json::to_value(summary_line(Path::new("x.wav"), Err(&err))).unwrap();
+        assert_eq!(json, serde_json::json!({"path": "x.wav", "error": "x.wav: corrupt"}));
+    }
+}

@@ -1,0 +1,451 @@
+//! Song mode: the timeline of a whole recording, decided after hearing all of it.
+//!
+//! The live analyzer must name a singer from the last second, as it happens. A file offers
+//! more: the evidence after a moment as well as before it, and every hop of a sung turn at once.
+//! Song mode uses both, as a speaker-diarisation system would:
+//!
+//! 1. The analyzer's per-hop [`Observation`]s (voice gate, voice head, embedding, scores), each
+//!    placed at the centre of its window rather than at its end (no live latency to pay).
+//! 2. Viterbi decoding of an HMM over the hops, with states {each enrolled singer, unknown,
+//!    no voice}: a hop's score for singer *i* is its evidence for state *i*, the threshold's is
+//!    unknown's, and every change of state costs `switch_penalty`, so a turn changes singer
+//!    only when several hops agree.
+//! 3. Each voiced turn is then identified from all of its audio: the mean direction of its hop
+//!    embeddings, scored against the library and the threshold like one long utterance.
+//!
+//! Memory is bounded by the number of hops (one embedding each, ~1 KB per 0.5 s: 14 MB for two
+//! hours), never by the audio: samples are pushed in blocks and dropped once framed.
+
+use std::sync::Arc;
+
+use crate::analyzer::{confidence_from_margin, Analyzer, AnalyzerConfig, HopVoice, Observation, TOP_CANDIDATES};
+use crate::decision::{Candidate, Decision, Verdict};
+use crate::library::SingerLibrary;
+use crate::model::{mean_direction, Model, ModelError};
+
+/// Song mode's own settings; the defaults were chosen on the dev songs
+/// (`../shared/data/dev-songs`, models/README.md "Song mode").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SongConfig {
+    /// Log-likelihood cost of a change of state between two hops. Higher: fewer, longer turns.
+    pub switch_penalty: f32,
+    /// Log-likelihood per unit of cosine score: how strongly one hop's scores count.
+    pub score_scale: f32,
+    /// Cost of labelling a hop against its voice gate (a voiced hop `no voice`, or a hop
+    /// without voice a singer); low values let short breaths stay inside a sung turn.
+    pub voice_cost: f32,
+    /// Score a whole turn needs to name a singer (`None`: the analyzer's threshold). A turn's
+    /// mean embedding scores higher than one hop's for the right singer and an impostor's
+    /// nearest one alike; on the dev songs a higher threshold (the held-out singers' 6-s EER
+    /// threshold, 0.51 for v2) rejected half the impostors over accompaniment but also named
+    /// singers a cappella, so the default stays the hop threshold (models/README.md, "Song mode").
+    pub turn_threshold: Option<f32>,
+    /// Seconds each voiced turn is widened into the `no voice` beside it.
+    pub pad_s: f64,
+}
+
+impl Default for SongConfig {
+    fn default() -> Self {
+        Self { switch_penalty: 8.0, score_scale: 20.0, voice_cost: 4.0, turn_threshold: None, pad_s: 0.75 }
+    }
+}
+
+impl SongConfig {
+    /// Checks that every setting is a finite, non-negative number (a NaN would make every path
+    /// equally likely and the timeline arbitrary).
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("switch penalty", self.switch_penalty),
+            ("score scale", self.score_scale),
+            ("voice cost", self.voice_cost),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("song mode's {name} must be a finite number >= 0 (got {v})"));
+            }
+        }
+        if !(self.pad_s.is_finite() && self.pad_s >= 0.0) {
+            return Err(format!("song mode's padding must be a finite number of seconds >= 0 (got {})", self.pad_s));
+        }
+        match self.turn_threshold {
+            Some(t) if !(-1.0..=1.0).contains(&t) => {
+                Err(format!("song mode's turn threshold must be a score in -1..1 (got {t})"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Analyses a stream for song mode: push all of it, then [`SongAnalyzer::finish`].
+pub struct SongAnalyzer {
+    analyzer: Analyzer,
+    library: Arc<SingerLibrary>,
+    threshold: f32,
+    turn_threshold: f32,
+    song: SongConfig,
+    hops: Vec<Observation>,
+    input_rate: u32,
+    /// Samples pushed so far: the timeline ends where the audio does.
+    pushed: u64,
+}
+
+impl SongAnalyzer {
+    pub fn new(
+        model: Arc<Model>,
+        library: Arc<SingerLibrary>,
+        cfg: AnalyzerConfig,
+        song: SongConfig,
+        input_rate: u32,
+    ) -> Result<Self, String> {
+        song.validate()?;
+        let threshold = cfg.threshold;
+        let turn_threshold = song.turn_threshold.unwrap_or(threshold);
+        let analyzer = Analyzer::new(model, library.clone(), cfg, input_rate)?;
+        Ok(Self { analyzer, library, threshold, turn_threshold, song, hops: Vec::new(), input_rate, pushed: 0 })
+    }
+
+    /// Consumes mono samples (any block size).
+    pub fn push(&mut self, samples: &[f32]) -> Result<(), ModelError> {
+        self.pushed += samples.len() as u64;
+        self.analyzer.observe(samples, &mut self.hops)
+    }
+
+    /// Ends the stream and decides: one decision per hop, covering the whole stream without
+    /// gaps (from 0 to the end of the audio), consecutive hops of a turn sharing its verdict.
+    pub fn finish(mut self) -> Result<Vec<Decision>, ModelError> {
+        self.analyzer.observe_finish(&mut self.hops)?;
+        let end_of_stream = self.pushed as f64 / f64::from(self.input_rate);
+        let states = viterbi(&self.hops, self.library.singers.len(), self.threshold, &self.song);
+        Ok(self.decisions(&states, end_of_stream))
+    }
+
+    fn decisions(&self, states: &[State], end_of_stream: f64) -> Vec<Decision> {
+        let centres: Vec<f64> = self.hops.iter().map(|h| 0.5 * (h.window_start_s + h.end_s)).collect();
+        let bound = |i: usize| match i {
+            0 => 0.0,
+            i if i == centres.len() => end_of_stream.max(centres[i - 1]),
+            i => 0.5 * (centres[i - 1] + centres[i]),
+        };
+        // Turns: runs of one state, with their span, verdict and hops.
+        let mut turns: Vec<Turn> = Vec::new();
+        let mut start = 0;
+        while start < states.len() {
+            let end = (start..states.len()).find(|&i| states[i] != states[start]).unwrap_or(states.len());
+            let hops = &self.hops[start..end];
+            let (verdict, confidence) = self.turn_verdict(states[start], hops);
+            // How far the silent (energy-gated) hops reach in from either end of the turn.
+            let silent = |h: &Observation| matches!(h.voice, HopVoice::NoVoice { silent: true, .. });
+            let lead = hops.iter().take_while(|h| silent(h)).count();
+            let tail = hops.iter().rev().take_while(|h| silent(h)).count();
+            turns.push(Turn {
+                start_s: bound(start),
+                end_s: bound(end),
+                verdict,
+                confidence,
+                silent_lead_s: bound(start + lead) - bound(start),
+                silent_tail_s: bound(end) - bound(end - tail),
+            });
+            start = end;
+        }
+        pad_voiced_turns(&mut turns, self.song.pad_s);
+        // One decision per hop and turn it overlaps: a hop cut by a padded boundary gives two.
+        let bounds: Vec<f64> = (0..=self.hops.len()).map(bound).collect();
+        let mut out = Vec::with_capacity(self.hops.len() + 2 * turns.len());
+        for turn in &turns {
+            let first = bounds[1..].partition_point(|&end| end <= turn.start_s);
+            for i in first..self.hops.len() {
+                if bounds[i] >= turn.end_s {
+                    break;
+                }
+                let (start_s, end_s) = (bounds[i].max(turn.start_s), bounds[i + 1].min(turn.end_s));
+                if end_s > start_s {
+                    out.push(Decision {
+                        start_s,
+                        end_s,
+                        verdict: turn.verdict.clone(),
+                        confidence: turn.confidence,
+                        top: self.top_candidates(&self.hops[i]),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// A turn's verdict from all its voiced hops at once.
+    fn turn_verdict(&self, state: State, hops: &[Observation]) -> (Verdict, f32) {
+        if state == State::NoVoice {
+            let confidences: Vec<f32> = hops
+                .iter()
+                .filter_map(|h| match h.voice {
+                    HopVoice::NoVoice { confidence, .. } => Some(confidence),
+                    HopVoice::Voiced { .. } => None,
+                })
+                .collect();
+            let mean = confidences.iter().sum::<f32>() / confidences.len().max(1) as f32;
+            return (Verdict::NoVoice, if confidences.is_empty() { 0.5 } else { mean });
+        }
+        let embeddings: Vec<Vec<f32>> = hops
+            .iter()
+            .filter_map(|h| match &h.voice {
+                HopVoice::Voiced { embedding, .. } => Some(embedding.clone()),
+                HopVoice::NoVoice { .. } => None,
+            })
+            .collect();
+        if embeddings.is_empty() || self.library.singers.is_empty() {
+            return (Verdict::Unknown, 0.5);
+        }
+        let scores = self.library.score(&mean_direction(&embeddings), self.analyzer.config().scoring);
+        let (best, score) =
+            scores.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).expect("library is not empty");
+        let threshold = self.turn_threshold;
+        if score >= threshold {
+            (Verdict::Singer(self.library.singers[best].name.clone()), confidence_from_margin(score - threshold))
+        } else {
+            (Verdict::Unknown, confidence_from_margin(threshold - score))
+        }
+    }
+
+    fn top_candidates(&self, hop: &Observation) -> Vec<Candidate> {
+        let HopVoice::Voiced { scores, .. } = &hop.voice else { return Vec::new() };
+        let mut ranked: Vec<(usize, f32)> = scores.iter().copied().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked
+            .into_iter()
+            .take(TOP_CANDIDATES)
+            .map(|(i, score)| Candidate { singer: self.library.singers[i].name.clone(), score })
+            .collect()
+    }
+}
+
+/// A run of hops in one state.
+#[derive(Debug)]
+struct Turn {
+    start_s: f64,
+    end_s: f64,
+    verdict: Verdict,
+    confidence: f32,
+    /// Seconds from the turn's start (end) covered by silent hops only.
+    silent_lead_s: f64,
+    silent_tail_s: f64,
+}
+
+/// Widens every voiced turn by up to `pad_s` into the silence beside it: the level gate misses
+/// the soft first and last moments of a phrase (and the breath before it), which belong to the
+/// singer's turn. Only silence is taken (never a passage the voice detector heard as music),
+/// and at most half of a `no voice` turn between two voiced ones.
+fn pad_voiced_turns(turns: &mut [Turn], pad_s: f64) {
+    for k in 0..turns.len() {
+        if turns[k].verdict != Verdict::NoVoice {
+            continue;
+        }
+        let voiced = |j: Option<usize>| j.and_then(|j| turns.get(j)).is_some_and(|t| t.verdict != Verdict::NoVoice);
+        let (before, after) = (voiced(k.checked_sub(1)), voiced(Some(k + 1)));
+        let length = turns[k].end_s - turns[k].start_s;
+        let share = if before && after { length / 2.0 } else { length };
+        if before {
+            turns[k].start_s += pad_s.min(share).min(turns[k].silent_lead_s);
+            turns[k - 1].end_s = turns[k].start_s;
+        }
+        if after {
+            turns[k].end_s -= pad_s.min(share).min(turns[k].silent_tail_s);
+            turns[k + 1].start_s = turns[k].end_s;
+        }
+    }
+}
+
+/// Runs a whole clip through song mode, in blocks of `block` samples.
+pub fn analyze_song_samples(
+    model: Arc<Model>,
+    library: Arc<SingerLibrary>,
+    cfg: AnalyzerConfig,
+    song: SongConfig,
+    samples: &[f32],
+    rate: u32,
+    block: usize,
+) -> Result<Vec<Decision>, String> {
+    let mut analyzer = SongAnalyzer::new(model, library, cfg, song, rate)?;
+    for chunk in samples.chunks(block.max(1)) {
+        analyzer.push(chunk).map_err(|e| e.to_string())?;
+    }
+    analyzer.finish().map_err(|e| e.to_string())
+}
+
+/// An HMM state of song mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Singer(usize),
+    Unknown,
+    NoVoice,
+}
+
+impl State {
+    fn of(index: usize, singers: usize) -> State {
+        match index {
+            i if i < singers => State::Singer(i),
+            i if i == singers => State::Unknown,
+            _ => State::NoVoice,
+        }
+    }
+}
+
+/// Log-likelihood of each state (library order, then unknown, then no voice) for one hop.
+fn emissions(hop: &Observation, singers: usize, threshold: f32, cfg: &SongConfig, out: &mut [f32]) {
+    match &hop.voice {
+        HopVoice::NoVoice { .. } => {
+            out.fill(-cfg.voice_cost);
+            out[singers + 1] = 0.0;
+        }
+        HopVoice::Voiced { scores, .. } => {
+            for (o, s) in out.iter_mut().zip(scores) {
+                *o = cfg.score_scale * s;
+            }
+            out[singers] = cfg.score_scale * threshold;
+            let best = out[..=singers].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            out[singers + 1] = best - cfg.voice_cost;
+        }
+    }
+}
+
+/// The most likely state sequence (one state per hop).
+fn viterbi(hops: &[Observation], singers: usize, threshold: f32, cfg: &SongConfig) -> Vec<State> {
+    let n = singers + 2;
+    if hops.is_empty() {
+        return Vec::new();
+    }
+    // Back-pointers: the best previous state of each state at each hop. u32 per entry keeps
+    // two hours at 0.5 s with 100 singers under 6 MB.
+    let mut back = vec![0u32; hops.len() * n];
+    let mut score = vec![0.0f32; n];
+    let mut next = vec![0.0f32; n];
+    let mut emit = vec![0.0f32; n];
+    emissions(&hops[0], singers, threshold, cfg, &mut score);
+    for (t, hop) in hops.iter().enumerate().skip(1) {
+        emissions(hop, singers, threshold, cfg, &mut emit);
+        let (best_prev, best_score) =
+            score.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).expect("at least two states");
+        for k in 0..n {
+            let (from, s) = if score[k] >= best_score - cfg.switch_penalty {
+                (k, score[k])
+            } else {
+                (best_prev, best_score - cfg.switch_penalty)
+            };
+            next[k] = s + emit[k];
+            back[t * n + k] = from as u32;
+        }
+        // Keep the numbers small over hours of audio: only differences between states matter.
+        let top = next.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for (s, v) in score.iter_mut().zip(&next) {
+            *s = v - top;
+        }
+    }
+    let mut k = score.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).map_or(0, |(k, _)| k);
+    let mut path = vec![State::NoVoice; hops.len()];
+    for t in (0..hops.len()).rev() {
+        path[t] = State::of(k, singers);
+        k = back[t * n + k] as usize;
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn voiced(t: f64, scores: &[f32]) -> Observation {
+        Observation {
+            window_start_s: t - 1.5,
+            end_s: t,
+            voice: HopVoice::Voiced { embedding: vec![1.0, 0.0], scores: scores.to_vec() },
+        }
+    }
+
+    fn silent(t: f64) -> Observation {
+        Observation { window_start_s: t - 1.5, end_s: t, voice: HopVoice::NoVoice { confidence: 0.9, silent: true } }
+    }
+
+    fn states(hops: &[Observation], cfg: SongConfig) -> Vec<State> {
+        viterbi(hops, 2, 0.3, &cfg)
+    }
+
+    #[test]
+    fn one_stray_hop_does_not_switch_singer_but_a_run_of_them_does() {
+        let a = [0.6, 0.2];
+        let b = [0.2, 0.6];
+        let mut hops: Vec<Observation> = (0..6).map(|i| voiced(i as f64, &a)).collect();
+        hops.push(voiced(6.0, &b));
+        hops.extend((7..12).map(|i| voiced(i as f64, &a)));
+        let path = states(&hops, SongConfig::default());
+        assert!(path.iter().all(|&s| s == State::Singer(0)), "{path:?}");
+
+        let mut hops: Vec<Observation> = (0..6).map(|i| voiced(i as f64, &a)).collect();
+        hops.extend((6..12).map(|i| voiced(i as f64, &b)));
+        let path = states(&hops, SongConfig::default());
+        assert_eq!(path[..6], [State::Singer(0); 6]);
+        assert_eq!(path[6..], [State::Singer(1); 6]);
+    }
+
+    #[test]
+    fn no_penalty_follows_every_hop_and_a_huge_one_never_switches() {
+        let hops = vec![voiced(0.0, &[0.6, 0.2]), voiced(1.0, &[0.2, 0.6]), voiced(2.0, &[0.1, 0.1]), silent(3.0)];
+        let free = SongConfig { switch_penalty: 0.0, ..SongConfig::default() };
+        assert_eq!(states(&hops, free), [State::Singer(0), State::Singer(1), State::Unknown, State::NoVoice]);
+        let stuck = SongConfig { switch_penalty: 1e6, ..SongConfig::default() };
+        let path = states(&hops, stuck);
+        assert!(path.iter().all(|&s| s == path[0]), "{path:?}");
+    }
+
+    #[test]
+    fn silence_between_voiced_runs_is_no_voice() {
+        let mut hops: Vec<Observation> = (0..5).map(|i| voiced(i as f64, &[0.6, 0.2])).collect();
+        hops.extend((5..10).map(|i| silent(i as f64)));
+        hops.extend((10..15).map(|i| voiced(i as f64, &[0.2, 0.6])));
+        let path = states(&hops, SongConfig::default());
+        assert_eq!(path[..5], [State::Singer(0); 5]);
+        assert_eq!(path[5..10], [State::NoVoice; 5]);
+        assert_eq!(path[10..], [State::Singer(1); 5]);
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        for bad in [f32::NAN, -1.0, f32::INFINITY] {
+            assert!(SongConfig { switch_penalty: bad, ..SongConfig::default() }.validate().is_err());
+            assert!(SongConfig { voice_cost: bad, ..SongConfig::default() }.validate().is_err());
+        }
+        assert!(SongConfig::default().validate().is_ok());
+    }
+
+    fn turn(start_s: f64, end_s: f64, verdict: Verdict) -> Turn {
+        let silent = if verdict == Verdict::NoVoice { end_s - start_s } else { 0.0 };
+        Turn { start_s, end_s, verdict, confidence: 0.9, silent_lead_s: silent, silent_tail_s: silent }
+    }
+
+    #[test]
+    fn padding_widens_voiced_turns_into_no_voice_but_at_most_half_a_gap() {
+        let ann = || Verdict::Singer("ann".into());
+        let mut turns = vec![
+            turn(0.0, 2.0, Verdict::NoVoice),
+            turn(2.0, 5.0, ann()),
+            turn(5.0, 6.0, Verdict::NoVoice),
+            turn(6.0, 9.0, Verdict::Unknown),
+            turn(9.0, 12.0, Verdict::NoVoice),
+        ];
+        pad_voiced_turns(&mut turns, 0.75);
+        let spans: Vec<(f64, f64)> = turns.iter().map(|t| (t.start_s, t.end_s)).collect();
+        assert_eq!(spans, [(0.0, 1.25), (1.25, 5.5), (5.5, 5.5), (5.5, 9.75), (9.75, 12.0)]);
+        let mut alone = vec![turn(0.0, 4.0, Verdict::NoVoice)];
+        pad_voiced_turns(&mut alone, 0.75);
+        assert_eq!((alone[0].start_s, alone[0].end_s), (0.0, 4.0));
+        // Music the voice detector rejected is not taken; the silence after it is.
+        let mut music = vec![turn(0.0, 3.0, ann()), turn(3.0, 6.0, Verdict::NoVoice), turn(6.0, 9.0, ann())];
+        music[1].silent_lead_s = 0.0;
+        music[1].silent_tail_s = 0.5;
+        pad_voiced_turns(&mut music, 0.75);
+        let spans: Vec<(f64, f64)> = music.iter().map(|t| (t.start_s, t.end_s)).collect();
+        assert_eq!(spans, [(0.0, 3.0), (3.0, 5.5), (5.5, 9.0)]);
+    }
+
+    #[test]
+    fn empty_stream_has_no_states() {
+        assert!(viterbi(&[], 3, 0.3, &SongConfig::default()).is_empty());
+    }
+}
