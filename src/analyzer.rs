@@ -68,15 +68,17 @@ pub struct Observation {
     pub window_start_s: f64,
     /// End of the window, i.e. the time at which the live analyzer decides.
     pub end_s: f64,
+    /// Fraction of the window's frames at or above the voice floor.
+    pub voiced_fraction: f32,
     pub voice: HopVoice,
 }
 
 /// Whether a hop's window holds a voice and, if so, how it scores.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HopVoice {
-    /// The energy gate (`silent`: too little audio above the voice floor) or the model's voice
-    /// head (`silent` false: sound, but no voice in it) says no voice; `confidence` in [0, 1].
-    NoVoice { confidence: f32, silent: bool },
+    /// The energy gate (too little audio above the voice floor) or the model's voice head
+    /// (sound, but no voice in it) says no voice; `confidence` in [0, 1].
+    NoVoice { confidence: f32 },
     /// A voice: its embedding and its score against each enrolled singer (library order).
     Voiced { embedding: Vec<f32>, scores: Vec<f32> },
 }
@@ -252,27 +254,24 @@ impl Analyzer {
         let floor_db = self.cfg.voice_floor_db;
         let voiced_fraction =
             level_db.iter().filter(|&&db| db >= floor_db).count() as f32 / (end - start).max(1) as f32;
-        let mut no_voice = HopVoice::NoVoice { confidence: 1.0 - voiced_fraction, silent: true };
+        let mut no_voice = HopVoice::NoVoice { confidence: 1.0 - voiced_fraction };
         if voiced_fraction >= self.cfg.min_voiced_fraction {
             let voiced = frames_to_embed(mel, level_db, n_mels, floor_db, meta.keep_pauses);
             if let Some(embedding) = self.model.embed_utterance(&voiced)? {
                 match meta.voice_head.as_ref().map(|head| (head.p_voice(&embedding), head.threshold)) {
                     // The model's voice head hears accompaniment or noise alone: no voice.
                     Some((p_voice, threshold)) if p_voice < threshold => {
-                        no_voice = HopVoice::NoVoice { confidence: 1.0 - p_voice, silent: false };
+                        no_voice = HopVoice::NoVoice { confidence: 1.0 - p_voice };
                     }
                     _ => {
                         let scores = self.library.score(&embedding, self.cfg.scoring);
-                        return Ok(Observation {
-                            window_start_s,
-                            end_s,
-                            voice: HopVoice::Voiced { embedding, scores },
-                        });
+                        let voice = HopVoice::Voiced { embedding, scores };
+                        return Ok(Observation { window_start_s, end_s, voiced_fraction, voice });
                     }
                 }
             }
         }
-        Ok(Observation { window_start_s, end_s, voice: no_voice })
+        Ok(Observation { window_start_s, end_s, voiced_fraction, voice: no_voice })
     }
 
     /// The live (causal) decision for one hop: its scores averaged with those of the voiced

@@ -132,8 +132,10 @@ impl SongAnalyzer {
             let end = (start..states.len()).find(|&i| states[i] != states[start]).unwrap_or(states.len());
             let hops = &self.hops[start..end];
             let (verdict, confidence) = self.turn_verdict(states[start], hops);
-            // How far the silent (energy-gated) hops reach in from either end of the turn.
-            let silent = |h: &Observation| matches!(h.voice, HopVoice::NoVoice { silent: true, .. });
+            // How far silent hops (energy-gated: too little sound to judge) reach in from either
+            // end of the turn.
+            let min_voiced = self.analyzer.config().min_voiced_fraction;
+            let silent = |h: &Observation| h.voiced_fraction < min_voiced;
             let lead = hops.iter().take_while(|h| silent(h)).count();
             let tail = hops.iter().rev().take_while(|h| silent(h)).count();
             turns.push(Turn {
@@ -231,8 +233,9 @@ struct Turn {
 
 /// Widens every voiced turn by up to `pad_s` into the silence beside it: the level gate misses
 /// the soft first and last moments of a phrase (and the breath before it), which belong to the
-/// singer's turn. Only silence is taken (never a passage the voice detector heard as music),
-/// and at most half of a `no voice` turn between two voiced ones.
+/// singer's turn. Only silence is taken (never a passage the voice detector heard as music: on
+/// the dev songs that cost more instrumental time than it won sung time), and at most half of a
+/// `no voice` turn between two voiced ones.
 fn pad_voiced_turns(turns: &mut [Turn], pad_s: f64) {
     for k in 0..turns.len() {
         if turns[k].verdict != Verdict::NoVoice {
@@ -355,12 +358,14 @@ mod tests {
         Observation {
             window_start_s: t - 1.5,
             end_s: t,
+            voiced_fraction: 1.0,
             voice: HopVoice::Voiced { embedding: vec![1.0, 0.0], scores: scores.to_vec() },
         }
     }
 
     fn silent(t: f64) -> Observation {
-        Observation { window_start_s: t - 1.5, end_s: t, voice: HopVoice::NoVoice { confidence: 0.9, silent: true } }
+        let voice = HopVoice::NoVoice { confidence: 0.9 };
+        Observation { window_start_s: t - 1.5, end_s: t, voiced_fraction: 0.1, voice }
     }
 
     fn states(hops: &[Observation], cfg: SongConfig) -> Vec<State> {

@@ -19,9 +19,8 @@ synthetic tracks of unseen seeds. The head is fitted on the rest; the threshold 
 maximises held-apart balanced accuracy while voice recall stays >= MIN_VOICE_RECALL.
 gtsinger-dev and dev-songs are never read. Seeded and deterministic; the embeddings are cached
 in .cache/v2/voice_head_windows.npz (delete it, or --rebuild, to embed again).
-Usage (from models/): .venv/bin/python -m v2.voice_head [--rebuild] [--weights PT | --student PT] [--out JSON]
-(--weights: the head of an adapted variant, on that variant's embeddings, see v2.adapt;
---student: the fast student's head, see v2.student)
+Usage (from models/): .venv/bin/python -m v2.voice_head [--rebuild] [--weights PT --out JSON]
+(--weights: the head of an adapted variant, on that variant's embeddings; see v2.adapt)
 """
 import argparse
 import csv
@@ -246,9 +245,10 @@ def embed(encoder, x: np.ndarray):
     return e / np.linalg.norm(e)
 
 
-def build(log, encoder, cache: Path):
+def build(log, weights: Path | None, cache: Path):
     rng = np.random.default_rng(SEED)
     audio = Audio()
+    encoder = load_encoder(weights)
     data = {}
     for split in ("train", "held"):
         windows = build_windows(split, rng, audio, log)
@@ -310,11 +310,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rebuild", action="store_true", help="embed the windows again even if cached")
     ap.add_argument("--weights", type=Path, help="a fine-tuned CAM++ (v2.adapt) instead of the pretrained one")
-    ap.add_argument("--student", type=Path, help="the fast student (v2.student) instead of CAM++")
     ap.add_argument("--out", type=Path, default=OUT, help=f"head to write (default {OUT.name})")
     args = ap.parse_args()
-    own = args.student or args.weights
-    cache = CACHE if own is None else CACHE.with_name(f"voice_head_windows_{own.stem}.npz")
+    cache = CACHE if args.weights is None else CACHE.with_name(f"voice_head_windows_{args.weights.stem}.npz")
     torch.set_num_threads(1)
     from sklearn.linear_model import LogisticRegression
 
@@ -323,12 +321,7 @@ def main():
         data = dict(np.load(cache))
     else:
         print("windows: building and embedding")
-        if args.student is not None:
-            from v2.student import load_student
-            encoder = load_student(args.student)
-        else:
-            encoder = load_encoder(args.weights)
-        data = build(print, encoder, cache)
+        data = build(print, args.weights, cache)
     Xtr, ctr = data["train_X"].astype(np.float64), data["train_cat"]
     Xho, cho = data["held_X"].astype(np.float64), data["held_cat"]
     ytr, yho = np.isin(ctr, VOICE_CATEGORIES), np.isin(cho, VOICE_CATEGORIES)
@@ -352,8 +345,7 @@ def main():
     print("held apart at threshold 0.5:", json.dumps(held_at_half))
 
     counts = {s: {c: int(np.sum(cats == c)) for c in COUNTS} for s, cats in (("train", ctr), ("held", cho))}
-    encoder_name = ("the fast student (v2.student)" if args.student is not None else "pretrained CAM++"
-                    if args.weights is None else f"CAM++ adapted by v2.adapt ({args.weights.stem})")
+    encoder_name = "pretrained CAM++" if args.weights is None else f"CAM++ adapted by v2.adapt ({args.weights.stem})"
     out = {
         "weights": [round(float(v), 7) for v in w],
         "bias": round(float(b), 7),

@@ -195,7 +195,7 @@ def library(tmp_path_factory) -> str:
 def cli_decisions(library, tmp_path_factory) -> list[dict]:
     path = tmp_path_factory.mktemp("cli") / "library.json"
     path.write_text(library)
-    out = subprocess.run([CLI, "-q", "analyze", DEMO, "--library", path, "--format", "json"],
+    out = subprocess.run([CLI, "-q", "analyze", DEMO, "--library", path, "--format", "json", "--mode", "live"],
                          check=True, capture_output=True, text=True)
     return json.loads(out.stdout)["decisions"]
 
@@ -269,7 +269,7 @@ def test_injected_library_names_the_singer_of_each_section(kind, rate, block, li
 def test_offline_decisions_equal_the_cli(kind, library, cli_decisions):
     """At the file's own 16 kHz, every sample analysed (pedalboard renders offline; DawDreamer
     with "Analyse every sample"): the plugin waits for the analysis after each block, so its
-    decisions are the CLI's (`singer-id analyze`). Stereo with the mono signal in both channels:
+    decisions are the CLI's (`singer-id analyze --mode live`). Stereo with the mono signal in both channels:
     their Mid is exactly the mono signal."""
     result = render(kind, 16000, 512 if kind == "dawdreamer" else None, 2, library)
     assert result["difference"] is None, result["difference"]
