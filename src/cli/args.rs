@@ -56,6 +56,7 @@ pub enum Command {
         /// Audio files and folders to analyse.
         #[arg(required = true, value_name = "PATH")]
         inputs: Vec<PathBuf>,
+        /// Singer library file (JSON, made by `singer-id enroll`).
         #[arg(long, short)]
         library: PathBuf,
         /// Output format: json, csv or audacity (label track, File > Import > Labels).
