@@ -43,6 +43,18 @@ fn eval_on_a_tiny_manifest_gives_the_known_answers() {
     assert_eq!(m["macro_f1"], 1.0, "{m}");
     assert_eq!(m["open_set_acc"], 1.0, "every sung unit named, the band unknown: {m}");
     assert_eq!(m["eer"], 0.0, "{m}");
+    // Per-singer results and the confusion matrix: every sung unit on the diagonal.
+    let per_singer = m["per_singer"].as_array().unwrap();
+    assert_eq!(per_singer.len(), 3);
+    assert!(per_singer.iter().all(|r| r["units"] == 1 && r["precision"] == 1.0 && r["f1"] == 1.0), "{m}");
+    let names: Vec<&str> = m["confusion"]["singers"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let counts = &m["confusion"]["counts"];
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(per_singer[i]["singer"], *name);
+        for j in 0..3 {
+            assert_eq!(counts[i][j], u64::from(i == j), "{m}");
+        }
+    }
 
     // Segmenting: 7 s clips give 7 one-second units each, the 3 s intro gives 3.
     let out = Command::new(env!("CARGO_BIN_EXE_singer-id"))

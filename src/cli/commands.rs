@@ -10,7 +10,7 @@ use singer_id::analyzer::DEFAULT_VOICE_FLOOR_DB;
 use singer_id::audio::decode_file;
 use singer_id::embed::clip_window_embeddings;
 use singer_id::eval::manifest::Manifest;
-use singer_id::eval::metrics::{compute_metrics, eer_threshold, ScoredUnit};
+use singer_id::eval::metrics::{compute_metrics, eer_threshold, per_singer, ScoredUnit, SingerResult};
 use singer_id::eval::runner::{enroll_clips, run_eval, EvalOptions, EvalProgress, EvalReport};
 use singer_id::eval::songs::{
     find_audio, load_enroll_list, load_songs, score_song, summarize, unenrolled_labels, AUDIO_EXTENSIONS, COLLAR_S,
@@ -106,15 +106,44 @@ pub fn eval(
         voice_floor_db: DEFAULT_VOICE_FLOOR_DB,
     };
     let report = evaluate(global, manifest, &opts, &model)?;
-    let metrics_json = serde_json::to_string_pretty(&report.metrics)?;
+    let (per_singer, confusion) = per_singer(&report.singers, &report.units)?;
+    // The protocol's keys, then the per-singer breakdown and the confusion matrix.
+    let mut value = serde_json::to_value(&report.metrics)?;
+    value["per_singer"] = serde_json::to_value(&per_singer)?;
+    value["confusion"] = serde_json::json!({ "singers": report.singers, "counts": confusion });
     if json {
-        println!("{metrics_json}");
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         let unit = segment.map_or("whole clips".to_string(), |s| format!("{s} s segments"));
         println!("model {} on {} ({unit}, {:?} scoring)", model.metadata().name, manifest.display(), scoring);
-        println!("{metrics_json}");
+        println!("{}", serde_json::to_string_pretty(&report.metrics)?);
+        print_breakdown(&per_singer, &confusion);
     }
     Ok(())
+}
+
+/// Per-singer table and confusion matrix (rows: true singer, columns: argmax), for the terminal.
+fn print_breakdown(results: &[SingerResult], confusion: &[Vec<usize>]) {
+    let value = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
+    let width = results.iter().map(|r| r.singer.chars().count()).max().unwrap_or(6).max(6);
+    println!();
+    println!("{:<width$}  {:>5}  {:>9}  {:>6}  {:>5}", "singer", "units", "precision", "recall", "f1");
+    for r in results {
+        println!(
+            "{:<width$}  {:>5}  {:>9}  {:>6}  {:>5.3}",
+            r.singer,
+            r.units,
+            value(r.precision),
+            value(r.recall),
+            r.f1
+        );
+    }
+    println!();
+    println!("confusion (rows: true singer, columns: best-scoring singer, in the order above)");
+    for (r, row) in results.iter().zip(confusion) {
+        let cells: Vec<String> = row.iter().map(|c| format!("{c:>4}")).collect();
+        println!("{:<width$}  {}", r.singer, cells.join(""));
+    }
 }
 
 /// Conditions `eval-songs` knows, in report order.

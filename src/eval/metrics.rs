@@ -230,6 +230,54 @@ fn share(hits: usize, total: usize) -> Option<f64> {
     (total > 0).then(|| hits as f64 / total as f64)
 }
 
+/// One enrolled singer's closed-set results: argmax decisions over the units of enrolled singers
+/// (as `macro_f1`; impostors are `open_set_acc`'s business).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SingerResult {
+    pub singer: String,
+    /// Test units whose truth is this singer.
+    pub units: usize,
+    /// None when the singer was never predicted.
+    pub precision: Option<f64>,
+    /// None when the singer has no test units.
+    pub recall: Option<f64>,
+    /// 2TP / (2TP + FP + FN); 0 when TP is 0 (the term `macro_f1` averages).
+    pub f1: f64,
+}
+
+/// Per-singer precision, recall and F1, and the closed-set confusion matrix
+/// (`confusion[truth][predicted]`, both in the order of `singers`), over the units of enrolled
+/// singers. The mean of the F1s is `Metrics::macro_f1`.
+pub fn per_singer(
+    singers: &[String],
+    units: &[ScoredUnit],
+) -> Result<(Vec<SingerResult>, Vec<Vec<usize>>), MetricsError> {
+    check_inputs(singers, units)?;
+    let n = singers.len();
+    let mut confusion = vec![vec![0usize; n]; n];
+    for unit in units {
+        if let Some(truth) = truth_index(singers, unit) {
+            confusion[truth][argmax(&unit.scores)] += 1;
+        }
+    }
+    let results = (0..n)
+        .map(|s| {
+            let tp = confusion[s][s];
+            let actual: usize = confusion[s].iter().sum();
+            let predicted: usize = confusion.iter().map(|row| row[s]).sum();
+            let f1 = if tp == 0 { 0.0 } else { (2 * tp) as f64 / (actual + predicted) as f64 };
+            SingerResult {
+                singer: singers[s].clone(),
+                units: actual,
+                precision: share(tp, predicted),
+                recall: share(tp, actual),
+                f1,
+            }
+        })
+        .collect();
+    Ok((results, confusion))
+}
+
 /// Closed-set macro F1 over all enrolled singers, from argmax decisions on `enrolled` units
 /// (pairs of truth index and unit). F1 = 2TP / (2TP + FP + FN), which equals 2PR / (P + R)
 /// and is 0 whenever TP is 0, so a singer never predicted and never hit scores 0.
@@ -363,6 +411,30 @@ mod tests {
         // (0.45+0.5)/2 = 0.475: threshold = 0.425 + 5/11 * 0.05 = 0.447727...
         let t = eer_threshold(&singers, &units).unwrap().unwrap();
         assert!((f64::from(t) - (0.425 + 5.0 / 11.0 * 0.05)).abs() < 1e-5, "{t}");
+    }
+
+    #[test]
+    fn per_singer_results_and_confusion_agree_with_macro_f1() {
+        let (singers, units) = hand_example();
+        let (results, confusion) = per_singer(&singers, &units).unwrap();
+        // By hand (hand_example_every_key): a->a, a->b, b->b, c->a; the impostor is left out.
+        assert_eq!(confusion, [[1, 1, 0], [0, 1, 0], [1, 0, 0]]);
+        assert_eq!((results[0].precision, results[0].recall, results[0].units), (Some(0.5), Some(0.5), 2));
+        assert_eq!((results[1].precision, results[1].recall), (Some(0.5), Some(1.0)));
+        assert_eq!((results[2].precision, results[2].recall, results[2].f1), (None, Some(0.0), 0.0));
+        let m = compute_metrics(&singers, &units, 0.7).unwrap();
+        let mean_f1 = results.iter().map(|r| r.f1).sum::<f64>() / results.len() as f64;
+        assert!(close(mean_f1, m.macro_f1.unwrap()), "{results:?}");
+        // Every enrolled-truth unit lands in exactly one cell of its truth's row.
+        let enrolled = units.iter().filter(|u| singers.contains(&u.truth)).count();
+        assert_eq!(confusion.iter().flatten().sum::<usize>(), enrolled);
+        for (s, r) in results.iter().enumerate() {
+            assert_eq!(r.units, confusion[s].iter().sum::<usize>());
+            if let (Some(p), Some(rc)) = (r.precision, r.recall) {
+                let f1 = if p + rc == 0.0 { 0.0 } else { 2.0 * p * rc / (p + rc) };
+                assert!(close(f1, r.f1), "{r:?}");
+            }
+        }
     }
 
     #[test]
