@@ -192,19 +192,23 @@ impl Analyzer {
 
     /// Consumes mono samples; appends every decision that became due.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<Decision>) -> Result<(), ModelError> {
-        let mut due = std::mem::take(&mut self.due);
-        due.clear();
-        let result = self.observe(samples, &mut due);
-        out.extend(due.drain(..).map(|obs| self.decide(obs)));
-        self.due = due;
-        result
+        self.decide_due(out, |analyzer, due| analyzer.observe(samples, due))
     }
 
     /// Ends the stream: frames whatever the resampler still held and takes the decisions due.
     pub fn finish(&mut self, out: &mut Vec<Decision>) -> Result<(), ModelError> {
+        self.decide_due(out, Self::observe_finish)
+    }
+
+    /// Runs `observe` into the reused buffer of due hops and appends their live decisions.
+    fn decide_due(
+        &mut self,
+        out: &mut Vec<Decision>,
+        observe: impl FnOnce(&mut Self, &mut Vec<Observation>) -> Result<(), ModelError>,
+    ) -> Result<(), ModelError> {
         let mut due = std::mem::take(&mut self.due);
         due.clear();
-        let result = self.observe_finish(&mut due);
+        let result = observe(self, &mut due);
         out.extend(due.drain(..).map(|obs| self.decide(obs)));
         self.due = due;
         result
@@ -213,23 +217,23 @@ impl Analyzer {
     /// Consumes mono samples; appends the observation of every hop that became due, without
     /// deciding anything (song mode decides once it has seen the whole recording).
     pub fn observe(&mut self, samples: &[f32], out: &mut Vec<Observation>) -> Result<(), ModelError> {
-        // Hops fall due at fixed frame counts from the frames held, so block size only changes
-        // how many are due per call, never their content.
         let before = self.frames.len();
         self.frontend.push(samples, &mut self.frames);
-        self.total_frames += (self.frames.len() - before) as u64;
-        self.take_due_observations(out)
+        self.take_due_observations(before, out)
     }
 
     /// Ends the stream for [`Analyzer::observe`]: frames what the resampler still held.
     pub fn observe_finish(&mut self, out: &mut Vec<Observation>) -> Result<(), ModelError> {
         let before = self.frames.len();
         self.frontend.finish(&mut self.frames);
-        self.total_frames += (self.frames.len() - before) as u64;
-        self.take_due_observations(out)
+        self.take_due_observations(before, out)
     }
 
-    fn take_due_observations(&mut self, out: &mut Vec<Observation>) -> Result<(), ModelError> {
+    /// Counts the frames added since `frames` held `before`, then observes every hop now due.
+    fn take_due_observations(&mut self, before: usize, out: &mut Vec<Observation>) -> Result<(), ModelError> {
+        self.total_frames += (self.frames.len() - before) as u64;
+        // Hops fall due at fixed frame counts from the frames held, so block size only changes
+        // how many are due per call, never their content.
         while self.total_frames >= self.next_decision_at {
             out.push(self.observe_window(self.next_decision_at)?);
             self.next_decision_at += self.hop_frames;
@@ -305,22 +309,9 @@ impl Analyzer {
         for s in &voiced {
             mean.iter_mut().zip(s.iter()).for_each(|(m, v)| *m += v / voiced.len() as f32);
         }
-        let mut ranked: Vec<(usize, f32)> = mean.into_iter().enumerate().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let top: Vec<Candidate> = ranked
-            .iter()
-            .take(TOP_CANDIDATES)
-            .map(|&(i, score)| Candidate { singer: self.library.singers[i].name.clone(), score })
-            .collect();
-        let best = ranked.first().map(|&(i, s)| (i, s));
-        let (verdict, margin) = match best {
-            Some((i, score)) if score >= self.cfg.threshold => {
-                (Verdict::Singer(self.library.singers[i].name.clone()), score - self.cfg.threshold)
-            }
-            Some((_, score)) => (Verdict::Unknown, self.cfg.threshold - score),
-            None => (Verdict::Unknown, 1.0),
-        };
-        Decision { start_s, end_s, verdict, confidence: confidence_from_margin(margin), top }
+        let ranked = rank(&mean);
+        let (verdict, confidence) = judge(&self.library, &ranked, self.cfg.threshold);
+        Decision { start_s, end_s, verdict, confidence, top: top_candidates(&self.library, &ranked) }
     }
 
     fn remember(&mut self, end_s: f64, embedding: Vec<f32>) {
@@ -349,6 +340,35 @@ impl Analyzer {
 /// How many hops of scores a smoothing span covers (at least the current one).
 fn smoothing_hops(smoothing_s: f64, hop_s: f64) -> usize {
     ((smoothing_s / hop_s).round() as usize).max(1)
+}
+
+/// Enrolled singers by `scores` (library order), best first: (library index, score).
+pub(crate) fn rank(scores: &[f32]) -> Vec<(usize, f32)> {
+    let mut ranked: Vec<(usize, f32)> = scores.iter().copied().enumerate().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    ranked
+}
+
+/// The verdict on `ranked` scores: the best singer if it reaches `threshold`, else unknown; its
+/// confidence grows with the distance from the threshold.
+pub(crate) fn judge(library: &SingerLibrary, ranked: &[(usize, f32)], threshold: f32) -> (Verdict, f32) {
+    let (verdict, margin) = match ranked.first() {
+        Some(&(i, score)) if score >= threshold => {
+            (Verdict::Singer(library.singers[i].name.clone()), score - threshold)
+        }
+        Some(&(_, score)) => (Verdict::Unknown, threshold - score),
+        None => (Verdict::Unknown, 1.0),
+    };
+    (verdict, confidence_from_margin(margin))
+}
+
+/// The best [`TOP_CANDIDATES`] of `ranked`, named.
+pub(crate) fn top_candidates(library: &SingerLibrary, ranked: &[(usize, f32)]) -> Vec<Candidate> {
+    ranked
+        .iter()
+        .take(TOP_CANDIDATES)
+        .map(|&(i, score)| Candidate { singer: library.singers[i].name.clone(), score })
+        .collect()
 }
 
 /// Maps how far a score is past the threshold (in cosine units) to a confidence in [0.5, 1):

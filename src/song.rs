@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use crate::analyzer::{confidence_from_margin, Analyzer, AnalyzerConfig, HopVoice, Observation, TOP_CANDIDATES};
+use crate::analyzer::{judge, rank, top_candidates, Analyzer, AnalyzerConfig, HopVoice, Observation};
 use crate::decision::{Candidate, Decision, Verdict};
 use crate::library::SingerLibrary;
 use crate::model::{mean_direction, Model, ModelError};
@@ -78,8 +78,6 @@ impl SongConfig {
 /// Analyses a stream for song mode: push all of it, then [`SongAnalyzer::finish`].
 pub struct SongAnalyzer {
     analyzer: Analyzer,
-    library: Arc<SingerLibrary>,
-    threshold: f32,
     turn_threshold: f32,
     song: SongConfig,
     hops: Vec<Observation>,
@@ -97,10 +95,9 @@ impl SongAnalyzer {
         input_rate: u32,
     ) -> Result<Self, String> {
         song.validate()?;
-        let threshold = cfg.threshold;
-        let turn_threshold = song.turn_threshold.unwrap_or(threshold);
-        let analyzer = Analyzer::new(model, library.clone(), cfg, input_rate)?;
-        Ok(Self { analyzer, library, threshold, turn_threshold, song, hops: Vec::new(), input_rate, pushed: 0 })
+        let turn_threshold = song.turn_threshold.unwrap_or(cfg.threshold);
+        let analyzer = Analyzer::new(model, library, cfg, input_rate)?;
+        Ok(Self { analyzer, turn_threshold, song, hops: Vec::new(), input_rate, pushed: 0 })
     }
 
     /// Consumes mono samples (any block size).
@@ -114,17 +111,22 @@ impl SongAnalyzer {
     pub fn finish(mut self) -> Result<Vec<Decision>, ModelError> {
         self.analyzer.observe_finish(&mut self.hops)?;
         let end_of_stream = self.pushed as f64 / f64::from(self.input_rate);
-        let states = viterbi(&self.hops, self.library.singers.len(), self.threshold, &self.song);
+        let (singers, threshold) = (self.analyzer.library().singers.len(), self.analyzer.config().threshold);
+        let states = viterbi(&self.hops, singers, threshold, &self.song);
         Ok(self.decisions(&states, end_of_stream))
     }
 
     fn decisions(&self, states: &[State], end_of_stream: f64) -> Vec<Decision> {
+        // Each hop covers from halfway after the previous hop's window centre to halfway before
+        // the next one's: hop i spans bounds[i]..bounds[i + 1], and the stream 0..end.
         let centres: Vec<f64> = self.hops.iter().map(|h| 0.5 * (h.window_start_s + h.end_s)).collect();
-        let bound = |i: usize| match i {
-            0 => 0.0,
-            i if i == centres.len() => end_of_stream.max(centres[i - 1]),
-            i => 0.5 * (centres[i - 1] + centres[i]),
-        };
+        let bounds: Vec<f64> = (0..=centres.len())
+            .map(|i| match i {
+                0 => 0.0,
+                i if i == centres.len() => end_of_stream.max(centres[i - 1]),
+                i => 0.5 * (centres[i - 1] + centres[i]),
+            })
+            .collect();
         // Turns: runs of one state, with their span, verdict and hops.
         let mut turns: Vec<Turn> = Vec::new();
         let mut start = 0;
@@ -139,18 +141,17 @@ impl SongAnalyzer {
             let lead = hops.iter().take_while(|h| silent(h)).count();
             let tail = hops.iter().rev().take_while(|h| silent(h)).count();
             turns.push(Turn {
-                start_s: bound(start),
-                end_s: bound(end),
+                start_s: bounds[start],
+                end_s: bounds[end],
                 verdict,
                 confidence,
-                silent_lead_s: bound(start + lead) - bound(start),
-                silent_tail_s: bound(end) - bound(end - tail),
+                silent_lead_s: bounds[start + lead] - bounds[start],
+                silent_tail_s: bounds[end] - bounds[end - tail],
             });
             start = end;
         }
         pad_voiced_turns(&mut turns, self.song.pad_s);
         // One decision per hop and turn it overlaps: a hop cut by a padded boundary gives two.
-        let bounds: Vec<f64> = (0..=self.hops.len()).map(bound).collect();
         let mut out = Vec::with_capacity(self.hops.len() + 2 * turns.len());
         for turn in &turns {
             let first = bounds[1..].partition_point(|&end| end <= turn.start_s);
@@ -165,7 +166,7 @@ impl SongAnalyzer {
                         end_s,
                         verdict: turn.verdict.clone(),
                         confidence: turn.confidence,
-                        top: self.top_candidates(&self.hops[i]),
+                        top: self.hop_candidates(&self.hops[i]),
                     });
                 }
             }
@@ -193,29 +194,17 @@ impl SongAnalyzer {
                 HopVoice::NoVoice { .. } => None,
             })
             .collect();
-        if embeddings.is_empty() || self.library.singers.is_empty() {
+        let library = self.analyzer.library();
+        if embeddings.is_empty() || library.singers.is_empty() {
             return (Verdict::Unknown, 0.5);
         }
-        let scores = self.library.score(&mean_direction(&embeddings), self.analyzer.config().scoring);
-        let (best, score) =
-            scores.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1)).expect("library is not empty");
-        let threshold = self.turn_threshold;
-        if score >= threshold {
-            (Verdict::Singer(self.library.singers[best].name.clone()), confidence_from_margin(score - threshold))
-        } else {
-            (Verdict::Unknown, confidence_from_margin(threshold - score))
-        }
+        let scores = library.score(&mean_direction(&embeddings), self.analyzer.config().scoring);
+        judge(library, &rank(&scores), self.turn_threshold)
     }
 
-    fn top_candidates(&self, hop: &Observation) -> Vec<Candidate> {
+    fn hop_candidates(&self, hop: &Observation) -> Vec<Candidate> {
         let HopVoice::Voiced { scores, .. } = &hop.voice else { return Vec::new() };
-        let mut ranked: Vec<(usize, f32)> = scores.iter().copied().enumerate().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        ranked
-            .into_iter()
-            .take(TOP_CANDIDATES)
-            .map(|(i, score)| Candidate { singer: self.library.singers[i].name.clone(), score })
-            .collect()
+        top_candidates(self.analyzer.library(), &rank(scores))
     }
 }
 

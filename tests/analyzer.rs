@@ -6,23 +6,15 @@ mod common;
 use std::sync::Arc;
 
 use common::{default_model, repo_path, Rng};
-use singer_id::analyzer::{Analyzer, AnalyzerConfig, DEFAULT_VOICE_FLOOR_DB};
+use singer_id::analyzer::{Analyzer, AnalyzerConfig};
 use singer_id::audio::decode_file;
 use singer_id::decision::{Decision, Verdict};
-use singer_id::embed::clip_window_embeddings;
 use singer_id::library::SingerLibrary;
 use singer_id::model::metadata::VoiceHead;
 use singer_id::model::{Model, ModelMetadata};
 
 fn demo_library() -> Arc<SingerLibrary> {
-    let model = default_model();
-    let mut library = SingerLibrary::new(model.metadata());
-    for name in common::demo_singers() {
-        let audio = decode_file(&repo_path(&format!("demo/enroll/{name}.flac"))).unwrap();
-        let refs = clip_window_embeddings(&model, &audio.samples, audio.sample_rate, DEFAULT_VOICE_FLOOR_DB).unwrap();
-        library.enroll(&name, refs).unwrap();
-    }
-    Arc::new(library)
+    Arc::new(common::demo_library(&default_model()))
 }
 
 fn run(samples: &[f32], rate: u32, blocks: &mut dyn FnMut() -> usize) -> Vec<Decision> {
@@ -111,12 +103,7 @@ fn v2_with_voice_head(head: Option<VoiceHead>) -> Arc<Model> {
 
 /// The demo track's decisions by `model`, with the demo singers enrolled by it.
 fn demo_track_decisions(model: &Arc<Model>) -> (Vec<Decision>, Analyzer) {
-    let mut library = SingerLibrary::new(model.metadata());
-    for name in common::demo_singers() {
-        let audio = decode_file(&repo_path(&format!("demo/enroll/{name}.flac"))).unwrap();
-        let refs = clip_window_embeddings(model, &audio.samples, audio.sample_rate, DEFAULT_VOICE_FLOOR_DB).unwrap();
-        library.enroll(&name, refs).unwrap();
-    }
+    let library = common::demo_library(model);
     let audio = decode_file(&repo_path("demo/demo-track.flac")).unwrap();
     let cfg = AnalyzerConfig::for_model(model);
     let mut analyzer = Analyzer::new(model.clone(), Arc::new(library), cfg, audio.sample_rate).unwrap();

@@ -267,21 +267,13 @@ fn copied_binary_runs_from_an_empty_folder_with_the_built_in_model() {
 fn batch_analyses_folders_writes_one_timeline_each_and_survives_a_bad_file() {
     let dir = tempfile::tempdir().unwrap();
     let lib = enrolled_demo_library(dir.path());
-    let audio = singer_id::audio::decode_file(&repo_path("demo/demo-track.flac")).unwrap();
-    let rate = audio.sample_rate;
     let inputs = dir.path().join("takes");
-    let spec =
-        hound::WavSpec { channels: 1, sample_rate: rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
     for i in 0..20 {
         // 2-s pieces of the demo's sung sections, in two sub-folders.
-        let folder = inputs.join(if i < 10 { "night1" } else { "night2/encore" });
-        std::fs::create_dir_all(&folder).unwrap();
-        let start = (4 + i) as usize * rate as usize;
-        let mut w = hound::WavWriter::create(folder.join(format!("take{i:02}.wav")), spec).unwrap();
-        for s in &audio.samples[start..start + 2 * rate as usize] {
-            w.write_sample((s * 32767.0) as i16).unwrap();
-        }
-        w.finalize().unwrap();
+        let folder = if i < 10 { "night1" } else { "night2/encore" };
+        std::fs::create_dir_all(inputs.join(folder)).unwrap();
+        let start = f64::from(4 + i);
+        common::cut(&inputs, &format!("{folder}/take{i:02}.wav"), "demo/demo-track.flac", start, start + 2.0);
     }
     std::fs::write(inputs.join("night1/broken.wav"), b"RIFF not really a wave file").unwrap();
     std::fs::write(inputs.join("night1/setlist.txt"), b"not audio, not analysed").unwrap();

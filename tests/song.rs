@@ -6,28 +6,16 @@ mod common;
 use std::sync::Arc;
 
 use common::{default_model, repo_path};
-use singer_id::analyzer::{AnalyzerConfig, DEFAULT_VOICE_FLOOR_DB};
+use singer_id::analyzer::AnalyzerConfig;
 use singer_id::audio::decode_file;
 use singer_id::decision::{merge_segments, Decision, Verdict};
-use singer_id::embed::clip_window_embeddings;
-use singer_id::library::SingerLibrary;
 use singer_id::song::{analyze_song_samples, SongConfig};
-
-fn demo_library() -> Arc<SingerLibrary> {
-    let model = default_model();
-    let mut library = SingerLibrary::new(model.metadata());
-    for name in common::demo_singers() {
-        let audio = decode_file(&repo_path(&format!("demo/enroll/{name}.flac"))).unwrap();
-        let refs = clip_window_embeddings(&model, &audio.samples, audio.sample_rate, DEFAULT_VOICE_FLOOR_DB).unwrap();
-        library.enroll(&name, refs).unwrap();
-    }
-    Arc::new(library)
-}
 
 fn song(samples: &[f32], rate: u32, block: usize) -> Vec<Decision> {
     let model = default_model();
     let cfg = AnalyzerConfig::for_model(&model);
-    analyze_song_samples(model, demo_library(), cfg, SongConfig::default(), samples, rate, block).unwrap()
+    let library = Arc::new(common::demo_library(&model));
+    analyze_song_samples(model, library, cfg, SongConfig::default(), samples, rate, block).unwrap()
 }
 
 fn assert_tiles(decisions: &[Decision], duration_s: f64) {

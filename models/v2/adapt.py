@@ -348,16 +348,25 @@ def train(variant: str, layers: str, aam: float, steps: int, lr: float, batch: i
     print(f"wrote {out} ({time.time() - t0:.0f} s)")
 
 
+def table_header(first: str) -> str:
+    """Header of the dev proxy table (Markdown): `first`, then top1 / eer per manifest and unit."""
+    return f"| {first} | " + " | ".join(f"{m} {k} top1 / eer" for m in DEV_MANIFESTS for k in ("whole", "1s")) + " |"
+
+
+def table_row(name: str, res: dict) -> str:
+    """One row of the dev proxy table from `dev_table`'s result."""
+    return f"| {name} | " + " | ".join("%.3f / %.3f" % res[f"{m}/{k}"] for m in DEV_MANIFESTS
+                                       for k in ("whole", "1s")) + " |"
+
+
 def evaluate(variants):
     units = torch.load(CACHE / "dev_units.pt", weights_only=True)
     rows = [("original", None)] + [(v, CACHE / f"{v}.pt") for v in variants]
-    print("| variant | " + " | ".join(f"{m} {k} top1 / eer" for m in DEV_MANIFESTS for k in ("whole", "1s")) + " |")
+    print(table_header("variant"))
     for name, path in rows:
         encoder = load_encoder(path)
         _, upper = split_network(encoder)
-        res = dev_table(upper, units)
-        print(f"| {name} | " + " | ".join("%.3f / %.3f" % res[f"{m}/{k}"] for m in DEV_MANIFESTS
-                                           for k in ("whole", "1s")) + " |", flush=True)
+        print(table_row(name, dev_table(upper, units)), flush=True)
 
 
 def main():

@@ -213,14 +213,13 @@ def evaluate():
                     for i in range(len(y) // 16000):
                         units.append({"manifest": man, "singer": r["singer"], "role": "test", "kind": "1s",
                                       "mids": [fbank.fbank(y[i * 16000:(i + 1) * 16000])]})
-    res = adapt.dev_table(lambda x: student(x), units)
+    res = adapt.dev_table(student, units)
     teacher_units = torch.load(adapt.CACHE / "dev_units.pt", weights_only=True)
     _, upper = adapt.split_network(load_encoder(adapt.CACHE / f"{adapt.SHIPPED}.pt"))
     ref = adapt.dev_table(upper, teacher_units)
-    print("| model | " + " | ".join(f"{m} {k} top1 / eer" for m in adapt.DEV_MANIFESTS for k in ("whole", "1s")) + " |")
-    for name, r in ((f"teacher ({adapt.SHIPPED})", ref), ("student", res)):
-        print(f"| {name} | " + " | ".join("%.3f / %.3f" % r[f"{m}/{k}"] for m in adapt.DEV_MANIFESTS
-                                           for k in ("whole", "1s")) + " |", flush=True)
+    print(adapt.table_header("model"))
+    print(adapt.table_row(f"teacher ({adapt.SHIPPED})", ref))
+    print(adapt.table_row("student", res), flush=True)
 
 
 def main():

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use singer_id::analyzer::DEFAULT_VOICE_FLOOR_DB;
 use singer_id::audio::decode_file;
+use singer_id::embed::clip_window_embeddings;
+use singer_id::library::SingerLibrary;
 use singer_id::model::Model;
 
 pub fn repo_path(relative: &str) -> PathBuf {
@@ -50,6 +53,17 @@ pub fn default_model() -> Arc<Model> {
     MODEL
         .get_or_init(|| Arc::new(Model::load_named(singer_id::model::DEFAULT_MODEL).expect("bundled model loads")))
         .clone()
+}
+
+/// A library of the demo singers, each enrolled from `demo/enroll/<name>.flac` by `model`.
+pub fn demo_library(model: &Model) -> SingerLibrary {
+    let mut library = SingerLibrary::new(model.metadata());
+    for name in demo_singers() {
+        let audio = decode_file(&repo_path(&format!("demo/enroll/{name}.flac"))).unwrap();
+        let refs = clip_window_embeddings(model, &audio.samples, audio.sample_rate, DEFAULT_VOICE_FLOOR_DB).unwrap();
+        library.enroll(&name, refs).unwrap();
+    }
+    library
 }
 
 /// A small deterministic generator (xorshift) so "random" block sizes are reproducible.
