@@ -73,6 +73,19 @@ pub struct Observation {
     pub voice: HopVoice,
 }
 
+impl Observation {
+    /// This hop scored against another library (e.g. one with singers enrolled since).
+    pub fn rescored(&self, library: &SingerLibrary, scoring: Scoring) -> Observation {
+        let voice = match &self.voice {
+            HopVoice::Voiced { embedding, .. } => {
+                HopVoice::Voiced { scores: library.score(embedding, scoring), embedding: embedding.clone() }
+            }
+            no_voice => no_voice.clone(),
+        };
+        Observation { window_start_s: self.window_start_s, end_s: self.end_s, voiced_fraction: self.voiced_fraction, voice }
+    }
+}
+
 /// Whether a hop's window holds a voice and, if so, how it scores.
 #[derive(Debug, Clone, PartialEq)]
 pub enum HopVoice {
@@ -106,6 +119,8 @@ pub struct Analyzer {
     skipped_s: f64,
     /// Reused between calls: the observations of the hops that fell due.
     due: Vec<Observation>,
+    /// Samples pushed since the stream started.
+    pushed: u64,
 }
 
 impl Analyzer {
@@ -142,6 +157,7 @@ impl Analyzer {
             input_rate,
             skipped_s: 0.0,
             due: Vec::new(),
+            pushed: 0,
             cfg,
         })
     }
@@ -174,6 +190,12 @@ impl Analyzer {
         self.total_frames as f64 * self.model.metadata().frontend.frame_period_s() + self.skipped_s
     }
 
+    /// Seconds of input received so far, pushed plus skipped: where the audio ends, while
+    /// [`Analyzer::position_s`] stops at the last complete frame.
+    pub fn input_end_s(&self) -> f64 {
+        self.pushed as f64 / f64::from(self.input_rate) + self.skipped_s
+    }
+
     /// Records that `samples` of the stream were dropped before reaching the analyzer, so later
     /// decisions carry the times at which their audio really played.
     pub fn skip_input(&mut self, samples: u64) {
@@ -192,23 +214,44 @@ impl Analyzer {
 
     /// Consumes mono samples; appends every decision that became due.
     pub fn push(&mut self, samples: &[f32], out: &mut Vec<Decision>) -> Result<(), ModelError> {
-        self.decide_due(out, |analyzer, due| analyzer.observe(samples, due))
+        self.decide_due(out, None, |analyzer, due| analyzer.observe(samples, due))
     }
 
     /// Ends the stream: frames whatever the resampler still held and takes the decisions due.
     pub fn finish(&mut self, out: &mut Vec<Decision>) -> Result<(), ModelError> {
-        self.decide_due(out, Self::observe_finish)
+        self.decide_due(out, None, Self::observe_finish)
     }
 
-    /// Runs `observe` into the reused buffer of due hops and appends their live decisions.
+    /// [`Analyzer::push`] that also appends each decided hop's observation to `kept`, so a live
+    /// stream can later be decided again in song mode (the plugin's timeline export).
+    pub fn push_keeping(
+        &mut self,
+        samples: &[f32],
+        out: &mut Vec<Decision>,
+        kept: &mut Vec<Observation>,
+    ) -> Result<(), ModelError> {
+        self.decide_due(out, Some(kept), |analyzer, due| analyzer.observe(samples, due))
+    }
+
+    /// [`Analyzer::finish`] keeping the observations, as [`Analyzer::push_keeping`].
+    pub fn finish_keeping(&mut self, out: &mut Vec<Decision>, kept: &mut Vec<Observation>) -> Result<(), ModelError> {
+        self.decide_due(out, Some(kept), Self::observe_finish)
+    }
+
+    /// Runs `observe` into the reused buffer of due hops and appends their live decisions (and
+    /// copies of the observations to `kept`).
     fn decide_due(
         &mut self,
         out: &mut Vec<Decision>,
+        kept: Option<&mut Vec<Observation>>,
         observe: impl FnOnce(&mut Self, &mut Vec<Observation>) -> Result<(), ModelError>,
     ) -> Result<(), ModelError> {
         let mut due = std::mem::take(&mut self.due);
         due.clear();
         let result = observe(self, &mut due);
+        if let Some(kept) = kept {
+            kept.extend(due.iter().cloned());
+        }
         out.extend(due.drain(..).map(|obs| self.decide(obs)));
         self.due = due;
         result
@@ -217,6 +260,7 @@ impl Analyzer {
     /// Consumes mono samples; appends the observation of every hop that became due, without
     /// deciding anything (song mode decides once it has seen the whole recording).
     pub fn observe(&mut self, samples: &[f32], out: &mut Vec<Observation>) -> Result<(), ModelError> {
+        self.pushed += samples.len() as u64;
         let before = self.frames.len();
         self.frontend.push(samples, &mut self.frames);
         self.take_due_observations(before, out)

@@ -78,12 +78,8 @@ impl SongConfig {
 /// Analyses a stream for song mode: push all of it, then [`SongAnalyzer::finish`].
 pub struct SongAnalyzer {
     analyzer: Analyzer,
-    turn_threshold: f32,
     song: SongConfig,
     hops: Vec<Observation>,
-    input_rate: u32,
-    /// Samples pushed so far: the timeline ends where the audio does.
-    pushed: u64,
 }
 
 impl SongAnalyzer {
@@ -95,14 +91,12 @@ impl SongAnalyzer {
         input_rate: u32,
     ) -> Result<Self, String> {
         song.validate()?;
-        let turn_threshold = song.turn_threshold.unwrap_or(cfg.threshold);
         let analyzer = Analyzer::new(model, library, cfg, input_rate)?;
-        Ok(Self { analyzer, turn_threshold, song, hops: Vec::new(), input_rate, pushed: 0 })
+        Ok(Self { analyzer, song, hops: Vec::new() })
     }
 
     /// Consumes mono samples (any block size).
     pub fn push(&mut self, samples: &[f32]) -> Result<(), ModelError> {
-        self.pushed += samples.len() as u64;
         self.analyzer.observe(samples, &mut self.hops)
     }
 
@@ -110,12 +104,37 @@ impl SongAnalyzer {
     /// gaps (from 0 to the end of the audio), consecutive hops of a turn sharing its verdict.
     pub fn finish(mut self) -> Result<Vec<Decision>, ModelError> {
         self.analyzer.observe_finish(&mut self.hops)?;
-        let end_of_stream = self.pushed as f64 / f64::from(self.input_rate);
-        let (singers, threshold) = (self.analyzer.library().singers.len(), self.analyzer.config().threshold);
-        let states = viterbi(&self.hops, singers, threshold, &self.song);
-        Ok(self.decisions(&states, end_of_stream))
+        // The timeline ends where the audio does.
+        let end_of_stream = self.analyzer.input_end_s();
+        Ok(decide_song(&self.hops, self.analyzer.library(), self.analyzer.config(), &self.song, end_of_stream))
     }
+}
 
+/// Song mode's decisions from a whole stream's observations (their scores in `library`'s
+/// order): one decision per hop, covering `0..end_of_stream` without gaps. The CLI gets the
+/// observations from [`SongAnalyzer`]; the plugin keeps those of its live analyzer.
+pub fn decide_song(
+    hops: &[Observation],
+    library: &SingerLibrary,
+    cfg: &AnalyzerConfig,
+    song: &SongConfig,
+    end_of_stream: f64,
+) -> Vec<Decision> {
+    let states = viterbi(hops, library.singers.len(), cfg.threshold, song);
+    let decider = Decider { hops, library, cfg, song, turn_threshold: song.turn_threshold.unwrap_or(cfg.threshold) };
+    decider.decisions(&states, end_of_stream)
+}
+
+/// What [`decide_song`] needs after the Viterbi search.
+struct Decider<'a> {
+    hops: &'a [Observation],
+    library: &'a SingerLibrary,
+    cfg: &'a AnalyzerConfig,
+    song: &'a SongConfig,
+    turn_threshold: f32,
+}
+
+impl Decider<'_> {
     fn decisions(&self, states: &[State], end_of_stream: f64) -> Vec<Decision> {
         // Each hop covers from halfway after the previous hop's window centre to halfway before
         // the next one's: hop i spans bounds[i]..bounds[i + 1], and the stream 0..end.
@@ -136,7 +155,7 @@ impl SongAnalyzer {
             let (verdict, confidence) = self.turn_verdict(states[start], hops);
             // How far silent hops (energy-gated: too little sound to judge) reach in from either
             // end of the turn.
-            let min_voiced = self.analyzer.config().min_voiced_fraction;
+            let min_voiced = self.cfg.min_voiced_fraction;
             let silent = |h: &Observation| h.voiced_fraction < min_voiced;
             let lead = hops.iter().take_while(|h| silent(h)).count();
             let tail = hops.iter().rev().take_while(|h| silent(h)).count();
@@ -194,17 +213,17 @@ impl SongAnalyzer {
                 HopVoice::NoVoice { .. } => None,
             })
             .collect();
-        let library = self.analyzer.library();
+        let library = self.library;
         if embeddings.is_empty() || library.singers.is_empty() {
             return (Verdict::Unknown, 0.5);
         }
-        let scores = library.score(&mean_direction(&embeddings), self.analyzer.config().scoring);
+        let scores = library.score(&mean_direction(&embeddings), self.cfg.scoring);
         judge(library, &rank(&scores), self.turn_threshold)
     }
 
     fn hop_candidates(&self, hop: &Observation) -> Vec<Candidate> {
         let HopVoice::Voiced { scores, .. } = &hop.voice else { return Vec::new() };
-        top_candidates(self.analyzer.library(), &rank(scores))
+        top_candidates(self.library, &rank(scores))
     }
 }
 

@@ -114,7 +114,7 @@ fn demo_track_decisions(model: &Arc<Model>) -> (Vec<Decision>, Analyzer) {
 }
 
 /// Hops whose whole analysis window lies in `[start_s, end_s)` of the demo track.
-fn hops_within<'a>(decisions: &'a [Decision], window_s: f64, start_s: f64, end_s: f64) -> Vec<&'a Decision> {
+fn hops_within(decisions: &[Decision], window_s: f64, start_s: f64, end_s: f64) -> Vec<&Decision> {
     decisions.iter().filter(|d| d.end_s - window_s >= start_s - 1e-6 && d.end_s <= end_s + 1e-6).collect()
 }
 

@@ -90,6 +90,42 @@ fn check_demo_sections(lib: &Path, mode: &str) {
 }
 
 #[test]
+fn plot_draws_the_demo_timeline_with_one_lane_per_singer() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    let track = repo_path("demo/demo-track.flac");
+    let png = dir.path().join("demo.png");
+    let args = ["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap(), "--format", "csv"];
+    let out = singer_id(&[&args[..], &["--plot", png.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("start_s,end_s,label,confidence\n"), "the timeline still goes to stdout");
+    // 1600 wide; header 64 + waveform 220 + confidence 110 + 3 singer lanes of 36 + axis 40.
+    let (width, height, pixels) = common::read_png(&png);
+    assert_eq!((width, height), (1600, 64 + 220 + 110 + 3 * 36 + 40));
+    // Each singer's colour fills their lane, their confidence bars and their legend swatch.
+    for (i, rgb) in [[31, 119, 180], [255, 127, 14], [44, 160, 44]].into_iter().enumerate() {
+        let n = common::count_color(&pixels, rgb);
+        assert!(n > 10_000, "singer {i}'s colour covers only {n} pixels");
+    }
+    assert!(common::count_color(&pixels, [40, 40, 60]) > 10_000, "the waveform is drawn");
+
+    // A picture is of one file; a missing folder fails before the analysis.
+    let out = singer_id(&[&args[..], &["--plot", dir.path().join("no/such/dir/x.png").to_str().unwrap()]].concat());
+    assert!(!out.status.success() && stderr(&out).contains("no folder"), "{}", stderr(&out));
+    let out = singer_id(&[
+        "analyze",
+        repo_path("demo/enroll").to_str().unwrap(),
+        "--library",
+        lib.to_str().unwrap(),
+        "--summary",
+        dir.path().join("s.jsonl").to_str().unwrap(),
+        "--plot",
+        png.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success() && stderr(&out).contains("--plot draws the timeline of one file"), "{}", stderr(&out));
+}
+
+#[test]
 fn csv_and_audacity_outputs_are_well_formed_and_written_atomically() {
     let dir = tempfile::tempdir().unwrap();
     let lib = enrolled_demo_library(dir.path());

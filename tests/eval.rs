@@ -29,8 +29,10 @@ fn eval_on_a_tiny_manifest_gives_the_known_answers() {
 
     // A fixed threshold: this checks the protocol's arithmetic, not the model's calibration
     // (the band's intro is no voice at all, which unit scoring has no detector for).
+    let png = dir.path().join("confusion.png");
     let out = Command::new(env!("CARGO_BIN_EXE_singer-id"))
-        .args(["--quiet", "eval", "--json", "--threshold", "0.5"])
+        .args(["--quiet", "eval", "--json", "--threshold", "0.5", "--plot"])
+        .arg(&png)
         .arg(&manifest)
         .output()
         .unwrap();
@@ -53,6 +55,17 @@ fn eval_on_a_tiny_manifest_gives_the_known_answers() {
         assert_eq!(per_singer[i]["singer"], *name);
         for j in 0..3 {
             assert_eq!(counts[i][j], u64::from(i == j), "{m}");
+        }
+    }
+    // The picture: 3 cells of 90 px from (180, 70); a cell is blue in full where the whole row
+    // falls, white where none does.
+    let (width, height, pixels) = common::read_png(&png);
+    assert_eq!((width, height), (720, 70 + 270 + 160 + 30));
+    let at = |x: usize, y: usize| &pixels[(y * width as usize + x) * 3..][..3];
+    for row in 0..3 {
+        for column in 0..3 {
+            let expected: [u8; 3] = if row == column { [31, 119, 180] } else { [255, 255, 255] };
+            assert_eq!(at(180 + column * 90 + 6, 70 + row * 90 + 6), expected, "cell {row},{column}");
         }
     }
 

@@ -94,9 +94,16 @@ fn eval_songs_on_demo_cuts_gives_the_known_counts_and_accuracies() {
     }
     assert_eq!(conditions["mono"], conditions["mix"], "same audio, same numbers");
 
-    // The readable table, one condition.
-    let out = singer_id(&["--condition", "mono"], &songs);
+    // The readable table, one condition, and its picture: a header and one block per song.
+    let png = dir.path().join("songs.png");
+    let out = singer_id(&["--condition", "mono", "--plot", png.to_str().unwrap()], &songs);
     assert!(out.status.success(), "{}", stderr(&out));
+    let (width, height, pixels) = common::read_png(&png);
+    assert_eq!((width, height), (1600, 64 + 2 * 128));
+    // yuki and scott (the enrolled singers, in library order) colour the truth and predicted lanes.
+    for rgb in [[31, 119, 180], [255, 127, 14]] {
+        assert!(common::count_color(&pixels, rgb) > 5_000, "{rgb:?}");
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("mono (2 song(s))") && !text.contains("mix ("), "{text}");
     for word in ["named_acc", "impostor_ok", "instr_clean", "timeline_acc", "3503", "per song"] {

@@ -20,6 +20,7 @@ use singer_id::eval::songs::AUDIO_EXTENSIONS;
 use singer_id::fsutil::write_atomically;
 use singer_id::library::SingerLibrary;
 use singer_id::model::Model;
+use singer_id::plot::{check_destination, draw_analysis, Envelope};
 use singer_id::song::{SongAnalyzer, SongConfig};
 use singer_id::timeline::{render, Format};
 
@@ -34,6 +35,8 @@ pub struct Outputs<'a> {
     pub output_dir: Option<&'a Path>,
     pub summary: Option<&'a Path>,
     pub jobs: Option<NonZeroUsize>,
+    /// Picture of a single input's timeline (PNG).
+    pub plot: Option<&'a Path>,
 }
 
 pub fn analyze(
@@ -51,7 +54,14 @@ pub fn analyze(
     if batch && out.output_dir.is_none() && out.summary.is_none() {
         bail!("{} inputs: say where their timelines go with --output-dir DIR (and/or --summary FILE)", jobs.len());
     }
+    if batch && out.plot.is_some() {
+        bail!("--plot draws the timeline of one file; analyse the file you want to see on its own");
+    }
+    if let Some(path) = out.plot {
+        check_destination(path)?;
+    }
     let model = load_model(&global.model)?;
+    let model_name = model.metadata().name.clone();
     let library = load_library_for(library_path, &model)?;
     if library.singers.is_empty() {
         bail!("library {} has no singers yet: enrol some with `singer-id enroll`", library_path.display());
@@ -62,7 +72,8 @@ pub fn analyze(
     if !batch {
         let file = &jobs[0].input;
         let progress = bar(global.quiet, 0, "analysing");
-        let (decisions, duration_s) = analyze_file(model, library, cfg, tuning, file, &progress)?;
+        let Analysis { decisions, duration_s, envelope } =
+            analyze_file(model, library, cfg, tuning, file, &progress, out.plot.is_some())?;
         progress.finish_and_clear();
         if let Some(dir) = out.output_dir {
             write_timeline(&dir.join(&jobs[0].output_name), out.format, &decisions, file)?;
@@ -77,6 +88,10 @@ pub fn analyze(
                     .with_context(|| format!("cannot write {}", path.display()))?,
                 None => std::io::stdout().write_all(text.as_bytes())?,
             }
+        }
+        if let Some(path) = out.plot {
+            let title = format!("{}: {} mode, model {model_name}", file.display(), tuning.mode.name());
+            draw_analysis(path, &title, envelope.as_ref(), &decisions, duration_s)?;
         }
         return Ok(());
     }
@@ -190,8 +205,9 @@ fn run_batch(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
-                    let result = analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, &job.input, &silent)
-                        .and_then(|(decisions, duration_s)| {
+                    let result =
+                        analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, &job.input, &silent, false)
+                            .and_then(|Analysis { decisions, duration_s, .. }| {
                             if let Some(dir) = out.output_dir {
                                 write_timeline(&dir.join(&job.output_name), out.format, &decisions, &job.input)?;
                             }
@@ -319,9 +335,16 @@ fn song_config(tuning: &Tuning) -> SongConfig {
     }
 }
 
+/// What [`analyze_file`] found in one recording.
+pub struct Analysis {
+    pub decisions: Vec<Decision>,
+    pub duration_s: f64,
+    /// The waveform's envelope, when asked for (for `--plot`).
+    pub envelope: Option<Envelope>,
+}
+
 /// Analyses `file` in the chosen mode while decoding it, so memory depends on the number of
-/// hops, never on the length of the audio. Returns the decisions and the audio's duration;
-/// errors name `file`. `progress` counts samples.
+/// hops, never on the length of the audio; errors name `file`. `progress` counts samples.
 pub fn analyze_file(
     model: Arc<Model>,
     library: Arc<SingerLibrary>,
@@ -329,19 +352,22 @@ pub fn analyze_file(
     tuning: &Tuning,
     file: &Path,
     progress: &ProgressBar,
-) -> Result<(Vec<Decision>, f64)> {
+    with_envelope: bool,
+) -> Result<Analysis> {
     enum Runner {
         Live(Analyzer, Vec<Decision>),
         Song(SongAnalyzer),
     }
     let named = |e: String| anyhow::anyhow!("{}: {e}", file.display());
     let mut runner = None;
+    let mut envelope = None;
     let mut rate = 0;
     let samples = decode_file_in_blocks(file, |block, info| -> Result<()> {
         let runner = match &mut runner {
             Some(runner) => runner,
             None => {
                 rate = info.sample_rate;
+                envelope = with_envelope.then(|| Envelope::new(rate));
                 progress.set_length(info.expected_samples.unwrap_or(0));
                 let (model, library, cfg) = (model.clone(), library.clone(), cfg.clone());
                 runner.insert(match tuning.mode {
@@ -357,6 +383,9 @@ pub fn analyze_file(
             Runner::Song(analyzer) => analyzer.push(block),
         }
         .map_err(|e| named(e.to_string()))?;
+        if let Some(envelope) = &mut envelope {
+            envelope.push(block);
+        }
         progress.inc(block.len() as u64);
         Ok(())
     })?;
@@ -366,7 +395,11 @@ pub fn analyze_file(
         None => Ok(Vec::new()),
     }
     .map_err(|e| named(e.to_string()))?;
-    Ok((decisions, if rate == 0 { 0.0 } else { samples as f64 / f64::from(rate) }))
+    Ok(Analysis {
+        decisions,
+        duration_s: if rate == 0 { 0.0 } else { samples as f64 / f64::from(rate) },
+        envelope: envelope.map(Envelope::finish),
+    })
 }
 
 #[cfg(test)]

@@ -77,6 +77,11 @@ pub enum Command {
         /// Files analysed at once [default: the number of CPU cores].
         #[arg(long, short, value_name = "N")]
         jobs: Option<std::num::NonZeroUsize>,
+        /// Also draw the timeline of a single input as a PNG picture: the waveform with
+        /// `no voice` and `unknown` shaded, the confidence of each decision, and one coloured
+        /// lane per singer.
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
         #[command(flatten)]
         tuning: Tuning,
     },
@@ -103,6 +108,10 @@ pub enum Command {
         /// Operating threshold (default: the model's calibrated one).
         #[arg(long)]
         threshold: Option<f32>,
+        /// Also draw the confusion matrix as a PNG picture (rows: true singer, columns:
+        /// best-scoring singer, shaded by share of the row).
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
     },
     /// Measure timeline accuracy on multi-singer songs (see docs: eval protocol, "Timelines"):
     /// enrol from an enrolment list, analyse each song as `analyze` does, score the timeline
@@ -122,6 +131,10 @@ pub enum Command {
         /// Print only the JSON.
         #[arg(long)]
         json: bool,
+        /// Also draw each song's true sections above its predicted timeline as a PNG picture
+        /// (one pair of lanes per song and condition).
+        #[arg(long, value_name = "FILE.png")]
+        plot: Option<PathBuf>,
         #[command(flatten)]
         tuning: Tuning,
     },
@@ -186,6 +199,15 @@ pub enum Mode {
     Song,
     /// Decide every hop from the last second only, exactly as the plugin does in real time.
     Live,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Song => "song",
+            Mode::Live => "live",
+        }
+    }
 }
 
 /// Analyzer settings shared by commands that analyse audio.

@@ -19,7 +19,12 @@ use singer_id::eval::songs::{
 use singer_id::library::{Scoring, SingerLibrary};
 use singer_id::model::Model;
 
-use super::analyze::{analyze_file, analyzer_config};
+use singer_id::plot::{check_destination, draw_confusion, draw_song_lanes, SongLanes};
+use singer_id::decision::Decision;
+use singer_id::eval::songs::{Song, TimelineMetrics};
+use singer_id::analyzer::AnalyzerConfig;
+
+use super::analyze::{analyze_file, analyzer_config, Analysis};
 use super::args::{GlobalArgs, LibraryAction, Mode, Tuning};
 use super::progress::bar;
 use super::{load_library_for, load_model};
@@ -96,8 +101,12 @@ pub fn eval(
     json: bool,
     scoring: Scoring,
     threshold: Option<f32>,
+    plot: Option<&Path>,
 ) -> Result<()> {
     check_segment(segment)?;
+    if let Some(path) = plot {
+        check_destination(path)?;
+    }
     let model = load_model(&global.model)?;
     let opts = EvalOptions {
         segment_s: segment,
@@ -118,6 +127,11 @@ pub fn eval(
         println!("model {} on {} ({unit}, {:?} scoring)", model.metadata().name, manifest.display(), scoring);
         println!("{}", serde_json::to_string_pretty(&report.metrics)?);
         print_breakdown(&per_singer, &confusion);
+    }
+    if let Some(path) = plot {
+        let unit = segment.map_or("whole clips".to_string(), |s| format!("{s} s segments"));
+        let title = format!("{}: model {}, {unit}", manifest.display(), model.metadata().name);
+        draw_confusion(path, &title, &report.singers, &confusion)?;
     }
     Ok(())
 }
@@ -156,9 +170,13 @@ pub fn eval_songs(
     condition: &str,
     enroll: Option<&Path>,
     json: bool,
+    plot: Option<&Path>,
     tuning: &Tuning,
 ) -> Result<()> {
     let songs = load_songs(songs_path)?;
+    if let Some(path) = plot {
+        check_destination(path)?;
+    }
     let dir = match songs_path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -233,12 +251,14 @@ pub fn eval_songs(
     let progress = bar(global.quiet, total as u64, "analysing");
     let mut conditions = serde_json::Map::new();
     let mut reports = Vec::new();
+    // Decisions per condition and song, kept only for the picture.
+    let mut drawn: Vec<(String, &Song, Vec<Decision>)> = Vec::new();
     for (cond, files) in &plan {
         let mut per_song = Vec::new();
         for (song, file) in songs.iter().zip(files) {
             let hidden = ProgressBar::hidden();
-            let (decisions, duration_s) =
-                analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, file, &hidden)?;
+            let Analysis { decisions, duration_s, .. } =
+                analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, file, &hidden, false)?;
             if (duration_s - song.end_s()).abs() > 1.0 {
                 progress.suspend(|| {
                     eprintln!(
@@ -249,7 +269,12 @@ pub fn eval_songs(
                     )
                 });
             }
-            per_song.push((song.name.clone(), score_song(song, &decisions, &singers)));
+            let counts = score_song(song, &decisions, &singers);
+            if plot.is_some() {
+                let acc = counts.accuracy().map_or("-".to_string(), |a| format!("{a:.3}"));
+                drawn.push((format!("{} ({cond}): timeline_acc {acc}", song.name), song, decisions));
+            }
+            per_song.push((song.name.clone(), counts));
             progress.inc(1);
         }
         let metrics = summarize(&per_song);
@@ -265,7 +290,7 @@ pub fn eval_songs(
         "singers": singers.len(),
         "threshold": cfg.threshold.to_string().parse::<f64>().unwrap_or(f64::from(cfg.threshold)),
         "scoring": cfg.scoring,
-        "mode": match tuning.mode { Mode::Song => "song", Mode::Live => "live" },
+        "mode": tuning.mode.name(),
         "hop_s": cfg.hop_s,
         "smoothing_s": cfg.smoothing_s,
         "switch_penalty": tuning.switch_penalty,
@@ -278,8 +303,31 @@ pub fn eval_songs(
     });
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(());
+    } else {
+        print_song_report(&report, &reports, &model, songs_path, songs.len(), singers.len(), &cfg, tuning);
     }
+    if let Some(path) = plot {
+        let lanes: Vec<SongLanes> =
+            drawn.iter().map(|(title, song, decisions)| SongLanes { title: title.clone(), song, decisions }).collect();
+        let title =
+            format!("{}: model {}, {} mode", songs_path.display(), model.metadata().name, tuning.mode.name());
+        draw_song_lanes(path, &title, &singers, &lanes)?;
+    }
+    Ok(())
+}
+
+/// The terminal table of `eval-songs`.
+#[allow(clippy::too_many_arguments)]
+fn print_song_report(
+    report: &serde_json::Value,
+    reports: &[(&str, TimelineMetrics)],
+    model: &Model,
+    songs_path: &Path,
+    songs: usize,
+    singers: usize,
+    cfg: &AnalyzerConfig,
+    tuning: &Tuning,
+) {
     let mode = match tuning.mode {
         Mode::Song => {
             format!(
@@ -294,15 +342,15 @@ pub fn eval_songs(
          {} s collar)",
         model.metadata().name,
         songs_path.display(),
-        songs.len(),
-        singers.len(),
+        songs,
+        singers,
         report["threshold"],
         cfg.scoring,
         cfg.hop_s,
         COLLAR_S
     );
     let value = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
-    for (cond, m) in &reports {
+    for (cond, m) in reports {
         println!();
         println!("{cond} ({} song(s))", m.songs);
         println!("  {:<14} {:>8}  {:<14} {:>6}", "sections", "points", "metric", "value");
@@ -319,7 +367,6 @@ pub fn eval_songs(
         let songs_line: Vec<String> = m.per_song.iter().map(|(s, v)| format!("{s} {}", value(*v))).collect();
         println!("  timeline_acc per song: {}", songs_line.join(", "));
     }
-    Ok(())
 }
 
 pub fn calibrate(global: &GlobalArgs, manifest: &Path, segment: Option<f64>, scoring: Scoring) -> Result<()> {

@@ -20,13 +20,14 @@ pub fn run(cli: Cli) -> Result<()> {
     let global = &cli.global;
     match cli.command {
         Command::Enroll { library, name, files } => commands::enroll(global, &library, &name, &files),
-        Command::Analyze { inputs, library, format, output, output_dir, summary, jobs, tuning } => {
+        Command::Analyze { inputs, library, format, output, output_dir, summary, jobs, plot, tuning } => {
             let outputs = analyze::Outputs {
                 format,
                 output: output.as_deref(),
                 output_dir: output_dir.as_deref(),
                 summary: summary.as_deref(),
                 jobs,
+                plot: plot.as_deref(),
             };
             analyze::analyze(global, &inputs, &library, &outputs, &tuning)
         }
@@ -34,11 +35,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let library = library.context("--library FILE is required")?;
             commands::library(&library, action)
         }
-        Command::Eval { manifest, segment, json, scoring, threshold } => {
-            commands::eval(global, &manifest, segment, json, scoring, threshold)
+        Command::Eval { manifest, segment, json, scoring, threshold, plot } => {
+            commands::eval(global, &manifest, segment, json, scoring, threshold, plot.as_deref())
         }
-        Command::EvalSongs { songs, condition, enroll, json, tuning } => {
-            commands::eval_songs(global, &songs, &condition, enroll.as_deref(), json, &tuning)
+        Command::EvalSongs { songs, condition, enroll, json, plot, tuning } => {
+            commands::eval_songs(global, &songs, &condition, enroll.as_deref(), json, plot.as_deref(), &tuning)
         }
         Command::Calibrate { manifest, segment, scoring } => commands::calibrate(global, &manifest, segment, scoring),
         Command::Metrics { scores, threshold } => commands::metrics(&scores, threshold),

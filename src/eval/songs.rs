@@ -338,6 +338,11 @@ impl PointCounts {
         self.named.1 + self.impostor.1 + self.instrumental.1
     }
 
+    /// Share of the scored points that are right (`timeline_acc`), None if none is scored.
+    pub fn accuracy(&self) -> Option<f64> {
+        (self.scored() > 0).then(|| self.correct() as f64 / self.scored() as f64)
+    }
+
     fn add(&mut self, other: &PointCounts) {
         let sum = |a: &mut (usize, usize), b: (usize, usize)| {
             a.0 += b.0;
@@ -436,7 +441,7 @@ pub fn summarize(per_song: &[(String, PointCounts)]) -> TimelineMetrics {
         impostor_points: all.impostor.0,
         instrumental_points: all.instrumental.0,
         scored_points: all.scored(),
-        per_song: per_song.iter().map(|(name, c)| (name.clone(), rate((c.scored(), c.correct())))).collect(),
+        per_song: per_song.iter().map(|(name, c)| (name.clone(), c.accuracy())).collect(),
     }
 }
 

@@ -1,9 +1,13 @@
 //! The bridge between the audio thread and the analysis. `process()` only mixes the selected
 //! input to mono and copies it into a lock-free SPSC ring ([`AudioSide`]); a worker thread per
 //! instance drains the ring into the engine's [`Analyzer`] and publishes decisions to the GUI
-//! (lock-free queues and atomics) and to the state's decision log. The model is embedded in the
+//! (lock-free queues and atomics) and to the state's decision log. It also keeps each hop's
+//! evidence ([`HeardLog`]) so that the song-mode timeline of everything heard can be exported
+//! (from the editor, and automatically after an offline render). The model is embedded in the
 //! plugin binary and loaded once per process, on the main thread, in `activate()`.
 
+use std::collections::VecDeque;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::{JoinHandle, Thread};
@@ -16,10 +20,13 @@ use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
 use super::params::{InputChannel, LibraryState, SingerIdParams};
-use crate::analyzer::{Analyzer, AnalyzerConfig};
-use crate::decision::Decision;
+use crate::analyzer::{Analyzer, AnalyzerConfig, Observation};
+use crate::decision::{merge_segments, Decision};
+use crate::fsutil::write_atomically;
 use crate::library::SingerLibrary;
 use crate::model::{embedded, Model};
+use crate::song::{decide_song, SongConfig};
+use crate::timeline::{render, Format};
 
 /// Seconds of audio the ring holds; the contract asks for at least 2.
 pub const RING_SECONDS: f32 = 4.0;
@@ -39,6 +46,9 @@ const OFFLINE_WAIT_LIMIT: Duration = Duration::from_secs(10);
 /// Decisions buffered for the editor (64 s at the 0.5 s hop); older ones are dropped when it
 /// is closed.
 const GUI_QUEUE_LEN: usize = 128;
+/// Hops kept for the song-mode timeline: 4 hours at the 0.5 s hop (about 25 MB of embeddings
+/// with v2); beyond that the oldest go.
+const HEARD_MAX_HOPS: usize = 4 * 3600 * 2;
 
 /// The loaded model, shared by all instances in the process and freed with the last of them.
 pub fn shared_model() -> Result<Arc<Model>, String> {
@@ -53,9 +63,13 @@ pub fn shared_model() -> Result<Arc<Model>, String> {
     Ok(model)
 }
 
-/// What the editor reads. Everything here is lock-free, so the GUI never blocks the worker.
+/// What the editor reads. Everything here but `heard` is lock-free; `heard` is locked by the
+/// worker once per chunk it analyses (to append hops) and by an export (milliseconds), never by
+/// the audio thread.
 #[derive(Debug)]
 pub struct GuiFeed {
+    /// Every hop heard since activation, for the song-mode timeline.
+    pub heard: Mutex<HeardLog>,
     /// New decisions for the editor; the worker force-pushes, dropping the oldest when full.
     pub decisions: ArrayQueue<Decision>,
     /// Replies to editor requests (enrolment results).
@@ -71,6 +85,7 @@ pub struct GuiFeed {
 impl Default for GuiFeed {
     fn default() -> Self {
         Self {
+            heard: Mutex::default(),
             decisions: ArrayQueue::new(GUI_QUEUE_LEN),
             notices: ArrayQueue::new(16),
             position_s: AtomicF64::new(0.0),
@@ -78,6 +93,78 @@ impl Default for GuiFeed {
             running: AtomicBool::new(false),
         }
     }
+}
+
+/// What the analysis heard since the last activation, hop by hop: the evidence song mode
+/// decides from ([`crate::song`]), so a live or offline run can give the same timeline as
+/// `singer-id analyze` on the bounced file.
+#[derive(Debug, Default)]
+pub struct HeardLog {
+    hops: VecDeque<Observation>,
+    /// End of the audio heard, in seconds from activation.
+    end_s: f64,
+    /// Settings of the analyzer that made the observations (`None` before the first activation).
+    cfg: Option<AnalyzerConfig>,
+    /// Whether hops were dropped from the front to stay within [`HEARD_MAX_HOPS`].
+    trimmed: bool,
+}
+
+impl HeardLog {
+    fn restart(&mut self, cfg: AnalyzerConfig) {
+        *self = HeardLog { cfg: Some(cfg), ..HeardLog::default() };
+    }
+
+    fn record(&mut self, hops: &mut Vec<Observation>, end_s: f64) {
+        for hop in hops.drain(..) {
+            if self.hops.len() == HEARD_MAX_HOPS {
+                self.hops.pop_front();
+                self.trimmed = true;
+            }
+            self.hops.push_back(hop);
+        }
+        self.end_s = self.end_s.max(end_s);
+    }
+
+    /// Seconds of audio heard since activation.
+    pub fn duration_s(&self) -> f64 {
+        self.end_s
+    }
+
+    /// The song-mode timeline of everything heard (song mode's default settings), scored
+    /// against `library` as it is now, so singers enrolled after the audio played count too.
+    pub fn song_timeline(&self, library: &SingerLibrary, threshold: f32) -> Vec<Decision> {
+        let Some(cfg) = &self.cfg else { return Vec::new() };
+        let cfg = AnalyzerConfig { threshold, ..cfg.clone() };
+        let hops: Vec<Observation> = self.hops.iter().map(|h| h.rescored(library, cfg.scoring)).collect();
+        let mut decisions = decide_song(&hops, library, &cfg, &SongConfig::default(), self.end_s);
+        if self.trimmed {
+            // The first kept hop's decision would reach back to 0: start it at its own window.
+            let first = self.hops.front().map_or(0.0, |h| h.window_start_s);
+            decisions.retain(|d| d.end_s > first);
+            if let Some(d) = decisions.first_mut() {
+                d.start_s = d.start_s.max(first);
+            }
+        }
+        decisions
+    }
+}
+
+/// Writes the song-mode timeline of what `feed` heard to `path`, atomically, in the format its
+/// extension names (`.json`, `.csv`, `.txt` for Audacity labels). Returns a line for the user.
+pub fn export_timeline(feed: &GuiFeed, library: &SingerLibrary, threshold: f32, path: &Path) -> Result<String, String> {
+    let format = Format::from_path(path).ok_or_else(|| {
+        format!("{}: name the timeline .json, .csv or .txt (Audacity labels)", path.display())
+    })?;
+    let (decisions, heard_s) = {
+        let heard = feed.heard.lock().unwrap_or_else(|e| e.into_inner());
+        (heard.song_timeline(library, threshold), heard.duration_s())
+    };
+    if decisions.is_empty() {
+        return Err("nothing heard yet: play or render some audio first".into());
+    }
+    let text = render(format, &merge_segments(&decisions), &decisions, "plugin input");
+    write_atomically(path, text.as_bytes()).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(format!("Wrote the timeline of {heard_s:.1} s to {}", path.display()))
 }
 
 /// Editor requests that need the worker's analyzer.
@@ -224,6 +311,7 @@ pub fn start(
     let (requests, receiver) = crossbeam::channel::unbounded();
     feed.position_s.store(0.0, Ordering::Relaxed);
     feed.dropped_samples.store(0, Ordering::Relaxed);
+    feed.heard.lock().unwrap_or_else(|e| e.into_inner()).restart(analyzer.config().clone());
     params.decisions.clear();
     let worker = Worker {
         consumer,
@@ -285,6 +373,7 @@ impl Worker {
         self.feed.running.store(true, Ordering::Release);
         let mut block = vec![0.0f32; WORKER_CHUNK];
         let mut decisions = Vec::new();
+        let mut heard = Vec::new();
         while !self.progress.stop.load(Ordering::Acquire) {
             self.sync_settings();
             while let Ok(request) = self.requests.try_recv() {
@@ -309,18 +398,56 @@ impl Worker {
                 std::thread::park_timeout(WORKER_IDLE);
                 continue;
             }
-            if let Err(e) = self.analyzer.push(&block[..n], &mut decisions) {
+            if let Err(e) = self.analyzer.push_keeping(&block[..n], &mut decisions, &mut heard) {
                 self.notice(format!("analysis failed: {e}"));
             }
-            for decision in decisions.drain(..) {
-                self.params.decisions.push(decision.clone());
-                self.feed.decisions.force_push(decision);
-            }
-            self.feed.position_s.store(self.analyzer.position_s(), Ordering::Relaxed);
+            self.publish(&mut decisions, &mut heard);
             self.progress.consumed.fetch_add(n as u64, Ordering::Release);
+        }
+        if self.offline {
+            self.end_of_render(&mut decisions, &mut heard);
         }
         self.feed.running.store(false, Ordering::Release);
         self.progress.alive.store(false, Ordering::Release);
+    }
+
+    /// Hands new decisions to the editor and the state's log, and the hops to the heard log.
+    fn publish(&self, decisions: &mut Vec<Decision>, heard: &mut Vec<Observation>) {
+        for decision in decisions.drain(..) {
+            self.params.decisions.push(decision.clone());
+            self.feed.decisions.force_push(decision);
+        }
+        // Also with no new hop: the timeline ends where the audio does.
+        self.feed.heard.lock().unwrap_or_else(|e| e.into_inner()).record(heard, self.analyzer.input_end_s());
+        self.feed.position_s.store(self.analyzer.position_s(), Ordering::Relaxed);
+    }
+
+    /// An offline render is over (the host deactivates the plugin): analyse what the resampler
+    /// still held, then write the song-mode timeline where the user asked for one.
+    fn end_of_render(&mut self, decisions: &mut Vec<Decision>, heard: &mut Vec<Observation>) {
+        // Offline the audio thread waits for each block, so the ring is normally empty here.
+        let mut block = vec![0.0f32; WORKER_CHUNK];
+        loop {
+            let n = self.consumer.pop_slice(&mut block);
+            if n == 0 {
+                break;
+            }
+            if let Err(e) = self.analyzer.push_keeping(&block[..n], decisions, heard) {
+                self.notice(format!("analysis failed: {e}"));
+            }
+            self.progress.consumed.fetch_add(n as u64, Ordering::Release);
+        }
+        if let Err(e) = self.analyzer.finish_keeping(decisions, heard) {
+            self.notice(format!("analysis failed: {e}"));
+        }
+        self.publish(decisions, heard);
+        let path = self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()).bounce_timeline_path.clone();
+        if !path.trim().is_empty() {
+            let library = self.params.library.lock().unwrap_or_else(|e| e.into_inner()).current();
+            let reply = export_timeline(&self.feed, &library, self.analyzer.config().threshold, Path::new(path.trim()))
+                .unwrap_or_else(|e| format!("bounce timeline not written: {e}"));
+            self.notice(reply);
+        }
     }
 
     /// Applies parameter changes and a replaced library (editor edit or state load).

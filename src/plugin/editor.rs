@@ -6,7 +6,8 @@
 pub mod widgets;
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crossbeam::channel::Sender;
@@ -18,10 +19,11 @@ use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier,
 };
 
-use super::bridge::{GuiFeed, Request};
-use super::params::{LibraryState, SingerIdParams};
+use super::bridge::{export_timeline, GuiFeed, Request};
+use super::params::{EditorPrefs, LibraryState, SingerIdParams};
 use crate::decision::{Decision, Verdict};
 use crate::library::SingerLibrary;
+use crate::timeline::Format;
 
 /// Seconds of history the timeline shows.
 pub const TIMELINE_SECONDS: f64 = 30.0;
@@ -57,6 +59,8 @@ pub struct SingerIdApp {
     renaming: Option<(String, String)>,
     /// Last message for the user (enrolment result, import error, ...).
     notice: String,
+    /// Set while a file dialog is open, so a second click does not stack another one.
+    dialog_open: Arc<AtomicBool>,
 }
 
 impl SingerIdApp {
@@ -70,6 +74,7 @@ impl SingerIdApp {
             enroll_name: String::new(),
             renaming: None,
             notice: String::new(),
+            dialog_open: Arc::default(),
         }
     }
 
@@ -213,7 +218,8 @@ impl SingerIdApp {
         }
 
         ui.separator();
-        let mut prefs = self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let saved_prefs = self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut prefs = saved_prefs.clone();
         ui.horizontal(|ui| {
             ui.label("Name");
             ui.text_edit_singleline(&mut self.enroll_name);
@@ -239,32 +245,135 @@ impl SingerIdApp {
         });
         ui.separator();
         ui.horizontal(|ui| {
-            ui.label("Library file");
-            ui.add(egui::TextEdit::singleline(&mut prefs.library_path).desired_width(260.0));
-        });
-        ui.horizontal(|ui| {
-            let path = prefs.library_path.trim().to_string();
-            if ui.button("Import").clicked() {
-                self.notice = match SingerLibrary::load(Path::new(&path)) {
-                    Ok(imported) => {
-                        let state = LibraryState::checked(imported);
-                        let message = state.refused.clone().unwrap_or_else(|| format!("Imported {path}"));
-                        if state.refused.is_none() {
-                            *self.params.library.lock().unwrap_or_else(|e| e.into_inner()) = state;
-                        }
-                        message
+            ui.label("Library");
+            if ui.button("Import…").clicked() {
+                let params = self.params.clone();
+                let dialog = json_dialog(&prefs.library_path).set_title("Import a singer library");
+                self.with_dialog(dialog, Dialog::Open, move |path| {
+                    let imported = SingerLibrary::load(&path).map_err(|e| e.to_string())?;
+                    let state = LibraryState::checked(imported);
+                    if let Some(refused) = state.refused {
+                        return Err(refused);
                     }
-                    Err(e) => e.to_string(),
-                };
+                    *params.library.lock().unwrap_or_else(|e| e.into_inner()) = state;
+                    remember(&params, |prefs| prefs.library_path = path.display().to_string());
+                    Ok(format!("Imported {}", path.display()))
+                });
             }
-            if ui.button("Export").clicked() {
-                self.notice = match library.save(Path::new(&path)) {
-                    Ok(()) => format!("Exported to {path}"),
-                    Err(e) => e.to_string(),
-                };
+            if ui.button("Export…").clicked() {
+                let params = self.params.clone();
+                let dialog = json_dialog(&prefs.library_path).set_title("Export the singer library");
+                self.with_dialog(dialog, Dialog::Save, move |path| {
+                    library.save(&path).map_err(|e| e.to_string())?;
+                    remember(&params, |prefs| prefs.library_path = path.display().to_string());
+                    Ok(format!("Exported to {}", path.display()))
+                });
             }
         });
-        *self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()) = prefs;
+        // Written back only when edited here, so a dialog thread's change is not overwritten.
+        if prefs != saved_prefs {
+            *self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()) = prefs;
+        }
+    }
+
+    /// Timeline export: now, from everything heard since the analysis started, and after each
+    /// offline render, to the file chosen here. Both are the song-mode timeline (decided from
+    /// all of the audio, as `singer-id analyze` does), not the live one shown above.
+    fn timeline_panel(&mut self, ui: &mut egui::Ui) {
+        let bounce_path = self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()).bounce_timeline_path.clone();
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Timeline");
+            if ui.button("Export timeline…").clicked() {
+                let (params, feed) = (self.params.clone(), self.feed.clone());
+                let dialog = timeline_dialog(&bounce_path).set_title("Export the timeline of what was heard");
+                self.with_dialog(dialog, Dialog::Save, move |path| {
+                    let library = params.library.lock().unwrap_or_else(|e| e.into_inner()).current();
+                    export_timeline(&feed, &library, params.threshold.value(), &path)
+                });
+            }
+            ui.label("after each offline render, write it to");
+            let shown = if bounce_path.is_empty() { "(nowhere)".to_string() } else { bounce_path.clone() };
+            ui.add(egui::Label::new(RichText::new(shown).monospace()).truncate());
+            if ui.small_button("Choose…").clicked() {
+                let params = self.params.clone();
+                let dialog = timeline_dialog(&bounce_path).set_title("Where the timeline of each offline render goes");
+                self.with_dialog(dialog, Dialog::Save, move |path| {
+                    if Format::from_path(&path).is_none() {
+                        return Err(format!("{}: name the timeline .json, .csv or .txt", path.display()));
+                    }
+                    remember(&params, |prefs| prefs.bounce_timeline_path = path.display().to_string());
+                    Ok(format!("Offline renders will write their timeline to {}", path.display()))
+                });
+            }
+            if !bounce_path.is_empty() && ui.small_button("Off").clicked() {
+                remember(&self.params, |prefs| prefs.bounce_timeline_path.clear());
+            }
+        });
+    }
+
+    /// Shows a native file dialog on its own thread (it blocks until the user answers, while
+    /// the host's GUI thread must go on), then runs `then` there with the chosen path; its
+    /// message reaches the editor through the feed's notices. Cancelling does nothing.
+    fn with_dialog(
+        &mut self,
+        dialog: rfd::FileDialog,
+        kind: Dialog,
+        then: impl FnOnce(PathBuf) -> Result<String, String> + Send + 'static,
+    ) {
+        if self.dialog_open.swap(true, Ordering::AcqRel) {
+            self.notice = "a file dialog is already open".into();
+            return;
+        }
+        let (open, feed) = (self.dialog_open.clone(), self.feed.clone());
+        let spawned = std::thread::Builder::new().name("singer-id file dialog".into()).spawn(move || {
+            let chosen = match kind {
+                Dialog::Open => dialog.pick_file(),
+                Dialog::Save => dialog.save_file(),
+            };
+            if let Some(path) = chosen {
+                feed.notices.force_push(then(path).unwrap_or_else(|e| e));
+            }
+            open.store(false, Ordering::Release);
+        });
+        if let Err(e) = spawned {
+            self.dialog_open.store(false, Ordering::Release);
+            self.notice = format!("cannot open a file dialog: {e}");
+        }
+    }
+}
+
+/// Which file dialog to show.
+#[derive(Clone, Copy)]
+enum Dialog {
+    Open,
+    Save,
+}
+
+/// Changes the persisted editor preferences.
+fn remember(params: &SingerIdParams, change: impl FnOnce(&mut EditorPrefs)) {
+    change(&mut params.editor_state.lock().unwrap_or_else(|e| e.into_inner()));
+}
+
+/// A dialog for library files, starting where `last` (the file used last) is.
+fn json_dialog(last: &str) -> rfd::FileDialog {
+    starting_at(rfd::FileDialog::new().add_filter("Singer library", &["json"]), last, "singers.json")
+}
+
+/// A dialog for timelines in the three formats, starting where `last` is.
+fn timeline_dialog(last: &str) -> rfd::FileDialog {
+    let dialog = rfd::FileDialog::new()
+        .add_filter("Audacity labels", &["txt"])
+        .add_filter("CSV", &["csv"])
+        .add_filter("JSON", &["json"]);
+    starting_at(dialog, last, "timeline.txt")
+}
+
+fn starting_at(dialog: rfd::FileDialog, last: &str, default_name: &str) -> rfd::FileDialog {
+    let last = Path::new(last.trim());
+    let name = last.file_name().and_then(|n| n.to_str()).unwrap_or(default_name).to_string();
+    match last.parent().filter(|d| d.is_dir()) {
+        Some(dir) => dialog.set_directory(dir).set_file_name(name),
+        None => dialog.set_file_name(name),
     }
 }
 
@@ -301,7 +410,9 @@ impl NiceEguiApp for SingerIdApp {
             });
             ui.add_space(10.0);
             widgets::timeline(ui, &self.timeline, TIMELINE_SECONDS, egui::vec2(ui.available_width(), 56.0));
-            ui.add_space(10.0);
+            ui.add_space(4.0);
+            self.timeline_panel(ui);
+            ui.add_space(6.0);
             self.library_panel(ui);
             ui.separator();
             let status = self.params.status.text();

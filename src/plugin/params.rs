@@ -103,13 +103,21 @@ pub struct EditorPrefs {
     pub height: u32,
     /// Seconds of recent voiced audio an enrolment uses.
     pub enroll_seconds: f32,
-    /// Library file last used for import/export.
+    /// Library file last used for import/export (where the file dialogs start).
     pub library_path: String,
+    /// Where the song-mode timeline goes after each offline render (empty: nowhere).
+    pub bounce_timeline_path: String,
 }
 
 impl Default for EditorPrefs {
     fn default() -> Self {
-        Self { width: 960, height: 640, enroll_seconds: 20.0, library_path: String::new() }
+        Self {
+            width: 960,
+            height: 640,
+            enroll_seconds: 20.0,
+            library_path: String::new(),
+            bounce_timeline_path: String::new(),
+        }
     }
 }
 

@@ -83,3 +83,19 @@ impl Rng {
         self.next() % n
     }
 }
+
+/// Decodes an RGB PNG written by `--plot`: width, height and the pixels, row by row.
+pub fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    pixels.truncate(info.buffer_size());
+    (info.width, info.height, pixels)
+}
+
+/// How many pixels of an RGB image have exactly this colour.
+pub fn count_color(pixels: &[u8], rgb: [u8; 3]) -> usize {
+    pixels.chunks_exact(3).filter(|p| *p == rgb).count()
+}
