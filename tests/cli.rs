@@ -347,7 +347,72 @@ fn batch_analyses_folders_writes_one_timeline_each_and_survives_a_bad_file() {
     assert!((yuki["duration_s"].as_f64().unwrap() - 2.0).abs() < 0.01, "{yuki}");
     assert_eq!(yuki["singers"][0]["name"], "yuki", "{yuki}");
 
+    // One job at a time gives the same timelines as two at once.
+    let serial_dir = dir.path().join("serial");
+    let out = singer_id(&[
+        "analyze",
+        inputs.to_str().unwrap(),
+        "--library",
+        lib.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--output-dir",
+        serial_dir.to_str().unwrap(),
+        "--jobs",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    for i in 0..20 {
+        let sub = if i < 10 { "night1" } else { "night2/encore" };
+        let name = format!("{sub}/take{i:02}.csv");
+        let (parallel, serial) = (out_dir.join(&name), serial_dir.join(&name));
+        assert_eq!(std::fs::read(parallel).unwrap(), std::fs::read(serial).unwrap(), "{name}");
+    }
+
     // Several inputs need somewhere to go; --output is for one file.
     let out = singer_id(&["analyze", inputs.to_str().unwrap(), "--library", lib.to_str().unwrap()]);
     assert!(!out.status.success() && stderr(&out).contains("--output-dir"), "{}", stderr(&out));
+}
+
+#[test]
+fn out_of_range_options_are_refused_by_name() {
+    let track = repo_path("demo/demo-track.flac");
+    for (flag, value) in [
+        ("--threshold", "nan"),
+        ("--threshold", "2"),
+        ("--smoothing", "1e9"),
+        ("--hop", "0"),
+        ("--pad", "inf"),
+        ("--turn-threshold", "-3"),
+    ] {
+        let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", "none.json", flag, value]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(flag) && !err.contains("panicked"), "{flag} {value}: {err}");
+    }
+}
+
+#[test]
+fn reserved_and_case_twin_names_are_refused_and_a_closed_pipe_is_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    let before = std::fs::read(&lib).unwrap();
+    let clip = repo_path("demo/enroll/yuki.flac");
+    for (name, says) in [("unknown", "choose another name"), ("YUKI", "enrol as 'yuki'")] {
+        let out = singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", name, clip.to_str().unwrap()]);
+        assert!(!out.status.success() && stderr(&out).contains(says), "{name}: {}", stderr(&out));
+        assert_eq!(std::fs::read(&lib).unwrap(), before, "{name}: the library is untouched");
+    }
+
+    // The reader goes away before `library list` prints: the process ends, it does not panic.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_singer-id"))
+        .args(["library", "--library", lib.to_str().unwrap(), "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("panicked") && out.status.code() != Some(101), "{err}");
 }

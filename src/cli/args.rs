@@ -4,6 +4,28 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// A score threshold: a finite number in -1..1 (scores are cosines).
+fn score(text: &str) -> Result<f32, String> {
+    let v: f32 = text.trim().parse().map_err(|e| format!("{e}"))?;
+    if v.is_finite() && (-1.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{text} is not a score: use a number from -1 to 1"))
+    }
+}
+
+/// Seconds within `lo..=hi`, finite.
+fn seconds_in(lo: f64, hi: f64) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    move |text: &str| {
+        let v: f64 = text.trim().parse().map_err(|e| format!("{e}"))?;
+        if v.is_finite() && (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            Err(format!("{text} s is out of range: use {lo} to {hi} seconds"))
+        }
+    }
+}
+
 use singer_id::library::Scoring;
 use singer_id::timeline::Format;
 
@@ -106,7 +128,7 @@ pub enum Command {
         #[arg(long, default_value = "centroid")]
         scoring: Scoring,
         /// Operating threshold (default: the model's calibrated one).
-        #[arg(long)]
+        #[arg(long, value_parser = score, allow_negative_numbers = true)]
         threshold: Option<f32>,
         /// Also draw the confusion matrix as a PNG picture (rows: true singer, columns:
         /// best-scoring singer, shaded by share of the row).
@@ -154,7 +176,7 @@ pub enum Command {
         scores: PathBuf,
         /// Operating threshold; without it, the threshold at the equal error rate is printed
         /// instead (for calibrating on training data).
-        #[arg(long)]
+        #[arg(long, value_parser = score, allow_negative_numbers = true)]
         threshold: Option<f32>,
     },
     /// Measure real-time factors of the frontend, the model and the whole pipeline.
@@ -225,20 +247,21 @@ pub struct Tuning {
     pub voice_cost: f32,
     /// Song mode: score a whole turn needs to name a singer (default: --threshold). Raise it
     /// (e.g. 0.5 with v2) to name fewer impostors, at the cost of missing some enrolled singers.
-    #[arg(long)]
+    #[arg(long, value_parser = score, allow_negative_numbers = true)]
     pub turn_threshold: Option<f32>,
     /// Song mode: seconds each sung turn is widened into the silence or instrumental beside it
     /// (the voice detector misses the soft start and end of a phrase).
-    #[arg(long, value_name = "S", default_value_t = singer_id::song::SongConfig::default().pad_s)]
+    #[arg(long, value_name = "S", default_value_t = singer_id::song::SongConfig::default().pad_s,
+          value_parser = seconds_in(0.0, 10.0))]
     pub pad: f64,
-    /// Seconds between decisions.
-    #[arg(long, default_value_t = 0.5)]
+    /// Seconds between decisions (0.05 to 10).
+    #[arg(long, default_value_t = 0.5, value_parser = seconds_in(0.05, 10.0))]
     pub hop: f64,
-    /// Live mode: seconds of decisions averaged into each verdict.
-    #[arg(long, default_value_t = 1.0)]
+    /// Live mode: seconds of decisions averaged into each verdict (0 to 60).
+    #[arg(long, default_value_t = 1.0, value_parser = seconds_in(0.0, 60.0))]
     pub smoothing: f64,
-    /// Unknown-singer threshold (default: the model's calibrated one).
-    #[arg(long)]
+    /// Unknown-singer threshold, -1 to 1 (default: the model's calibrated one).
+    #[arg(long, value_parser = score, allow_negative_numbers = true)]
     pub threshold: Option<f32>,
     /// centroid, knn or knn:K.
     #[arg(long, default_value = "centroid")]

@@ -1,5 +1,6 @@
 //! The commands: each loads what it needs, calls the library, formats the result.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use singer_id::eval::songs::{
     find_audio, load_enroll_list, load_songs, score_song, summarize, unenrolled_labels, AUDIO_EXTENSIONS, COLLAR_S,
     GRID_S,
 };
-use singer_id::library::{Scoring, SingerLibrary};
+use singer_id::library::{clean_name, Scoring, SingerLibrary};
 use singer_id::model::Model;
 
 use singer_id::plot::{check_destination, draw_confusion, draw_song_lanes, SongLanes};
@@ -54,13 +55,17 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
     let count = windows.len();
     library.enroll(name, windows)?;
     library.save(library_path)?;
-    println!(
+    let line = format!(
         "enrolled '{}' from {} file(s), {seconds:.1} s of audio, {count} voiced window(s); library {} now has {} singer(s)",
-        name.trim(),
+        clean_name(name).unwrap_or_else(|_| name.trim().to_string()),
         files.len(),
         library_path.display(),
         library.singers.len()
     );
+    // The library is saved: a full or closed stdout must not read as a failed enrolment.
+    if let Err(e) = writeln!(std::io::stdout(), "{line}") {
+        eprintln!("warning: the library is saved, but the summary could not be printed: {e}");
+    }
     Ok(())
 }
 

@@ -1,7 +1,10 @@
 //! The enrolled singers: their reference embeddings, how a new embedding is scored against
 //! them, and how the library is saved (versioned JSON, written atomically).
 
+mod names;
 mod storage;
+
+pub use names::{clean_name, same_name};
 
 use serde::{Deserialize, Serialize};
 
@@ -99,9 +102,13 @@ impl SingerLibrary {
     /// Adds reference embeddings to `name`, creating the singer if new. References beyond
     /// [`MAX_REFERENCES_PER_SINGER`] are thinned evenly so early and late material both stay.
     pub fn enroll(&mut self, name: &str, embeddings: Vec<Vec<f32>>) -> Result<(), LibraryError> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(LibraryError::BadName("a singer's name cannot be empty".into()));
+        let name = clean_name(name).map_err(LibraryError::BadName)?;
+        let name = name.as_str();
+        if let Some(other) = self.singers.iter().find(|s| s.name != name && same_name(&s.name, name)) {
+            return Err(LibraryError::BadName(format!(
+                "'{name}' and the enrolled '{}' differ only in case or Unicode form: enrol as '{}' (or rename it first)",
+                other.name, other.name
+            )));
         }
         if let Some(bad) =
             embeddings.iter().find(|e| e.len() != self.embedding_size || e.iter().any(|v| !v.is_finite()))
@@ -136,12 +143,11 @@ impl SingerLibrary {
     }
 
     pub fn rename(&mut self, from: &str, to: &str) -> Result<(), LibraryError> {
-        let to = to.trim();
-        if to.is_empty() {
-            return Err(LibraryError::BadName("a singer's name cannot be empty".into()));
-        }
-        if from != to && self.get(to).is_some() {
-            return Err(LibraryError::BadName(format!("a singer named '{to}' already exists")));
+        let to = clean_name(to).map_err(LibraryError::BadName)?;
+        let to = to.as_str();
+        // Another singer with the same name up to case: renaming "yuki" to "Yuki" is fine.
+        if let Some(other) = self.singers.iter().find(|s| s.name != from && same_name(&s.name, to)) {
+            return Err(LibraryError::BadName(format!("a singer named '{}' already exists", other.name)));
         }
         let singer = self
             .singers
@@ -249,6 +255,22 @@ pub(crate) mod tests {
         assert!(matches!(lib.remove("nobody"), Err(LibraryError::NoSuchSinger(_))));
         assert!(lib.enroll(" ", vec![unit(&[1.0, 0.0, 0.0])]).is_err());
         assert!(lib.enroll("x", vec![vec![f32::NAN, 0.0, 0.0]]).is_err());
+    }
+
+    #[test]
+    fn names_equal_up_to_case_or_unicode_form_are_one_singer() {
+        let mut lib = library_3d();
+        let err = lib.enroll("ANN", vec![unit(&[1.0, 0.0, 0.0])]).unwrap_err();
+        assert!(err.to_string().contains("enrol as 'ann'"), "{err}");
+        assert!(lib.rename("bob", "Ann").is_err(), "another singer's name up to case");
+        lib.rename("ann", "Ann").unwrap();
+        lib.enroll("Bjo\u{308}rk", vec![unit(&[0.0, 0.0, 1.0])]).unwrap();
+        lib.enroll("Bj\u{f6}rk", vec![unit(&[0.0, 0.1, 1.0])]).unwrap();
+        assert_eq!(lib.get("Bj\u{f6}rk").unwrap().references.len(), 2, "NFD and NFC are one singer");
+        for reserved in ["unknown", "No voice"] {
+            assert!(lib.enroll(reserved, vec![unit(&[1.0, 0.0, 0.0])]).is_err(), "{reserved}");
+        }
+        assert!(lib.rename("bob", "x\ty").is_err(), "control characters");
     }
 
     #[test]

@@ -65,23 +65,34 @@ impl SingerLibrary {
     /// Parses the versioned JSON layout; `origin` names the source in errors.
     pub fn from_json(text: &str, origin: &Path) -> Result<Self, LibraryError> {
         let damaged = |reason: String| LibraryError::Damaged { path: origin.to_path_buf(), reason };
+        // Editors on Windows may start a UTF-8 file with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let header: Header = serde_json::from_str(text).map_err(|e| damaged(format!("not a singer library: {e}")))?;
         if header.format != LIBRARY_FORMAT {
             return Err(damaged(format!("format is '{}', expected '{LIBRARY_FORMAT}'", header.format)));
+        }
+        if header.version == 0 {
+            return Err(damaged("version 0 is not a singer library version".into()));
         }
         if header.version > LIBRARY_VERSION {
             return Err(LibraryError::TooNew { path: origin.to_path_buf(), version: header.version });
         }
         let file: FileIn = serde_json::from_str(text).map_err(|e| damaged(e.to_string()))?;
-        file.library.validate().map_err(damaged)?;
-        Ok(file.library)
+        let mut library = file.library;
+        library.validate().map_err(damaged)?;
+        // The centroid is derived data: recompute it rather than trust an edited file.
+        library.singers.iter_mut().for_each(super::Singer::update_centroid);
+        Ok(library)
     }
 
     fn validate(&self) -> Result<(), String> {
-        let mut seen = std::collections::HashSet::new();
-        for singer in &self.singers {
-            if !seen.insert(singer.name.as_str()) {
-                return Err(format!("singer '{}' appears twice", singer.name));
+        for (i, singer) in self.singers.iter().enumerate() {
+            // Reserved names are let through so `library rename` can fix an older library.
+            if singer.name.trim().is_empty() || singer.name.chars().any(char::is_control) {
+                return Err(format!("singer {} has an empty name or control characters in it", i + 1));
+            }
+            if let Some(twin) = self.singers[..i].iter().find(|s| super::same_name(&s.name, &singer.name)) {
+                return Err(format!("singer '{}' appears twice ('{}')", singer.name, twin.name));
             }
             if singer.references.is_empty() {
                 return Err(format!("singer '{}' has no reference embeddings", singer.name));
@@ -93,6 +104,9 @@ impl SingerLibrary {
                         "singer '{}' has an embedding of the wrong size or with non-finite values",
                         singer.name
                     ));
+                }
+                if v.iter().all(|&x| x == 0.0) {
+                    return Err(format!("singer '{}' has an all-zero embedding", singer.name));
                 }
             }
         }
@@ -136,6 +150,10 @@ mod tests {
             ("{\"hello\": 1}".to_string(), false),
             (json.replace("\"version\":1", "\"version\":99"), true),
             (json.replace("\"format\":\"singer-id-library\"", "\"format\":\"other\""), false),
+            (json.replace("\"version\":1", "\"version\":0"), false),
+            (json.replace("\"name\":\"ann\"", "\"name\":\" \""), false),
+            (json.replace("\"name\":\"ann\"", "\"name\":\"a\\u0007nn\""), false),
+            (json.replace("\"name\":\"ann\"", "\"name\":\"BOB\""), false),
         ] {
             std::fs::write(&path, &bad).unwrap();
             let err = SingerLibrary::load(&path).unwrap_err();
@@ -143,6 +161,23 @@ mod tests {
             assert!(err.to_string().contains("lib.json"), "{err}");
             assert_eq!(std::fs::read_to_string(&path).unwrap(), bad, "file must be left as it was");
         }
+    }
+
+    #[test]
+    fn byte_order_mark_is_accepted_and_centroids_are_recomputed() {
+        let lib = library_3d();
+        let mut edited = lib.clone();
+        edited.singers[0].centroid = vec![0.0, 0.0, 1.0];
+        let text = format!("\u{feff}{}", edited.to_json());
+        assert_eq!(SingerLibrary::from_json(&text, Path::new("x.json")).unwrap(), lib);
+    }
+
+    #[test]
+    fn all_zero_embedding_is_damage() {
+        let mut lib = library_3d();
+        lib.singers[1].references[0] = vec![0.0; 3];
+        let err = SingerLibrary::from_json(&lib.to_json(), Path::new("x.json")).unwrap_err();
+        assert!(err.to_string().contains("all-zero"), "{err}");
     }
 
     #[test]
