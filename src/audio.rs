@@ -39,8 +39,8 @@ impl Audio {
 pub enum AudioError {
     #[error("{}: file not found", path.display())]
     NotFound { path: PathBuf },
-    #[error("cannot read {}: {source}", path.display())]
-    Unreadable { path: PathBuf, source: io::Error },
+    #[error("cannot read {}: {cause}", path.display())]
+    Unreadable { path: PathBuf, cause: io::Error },
     #[error(
         "{}: unsupported or unrecognised audio format ({reason}); \
          expected WAV, FLAC, Ogg Vorbis or MP3",
@@ -123,7 +123,7 @@ fn decode_into<E: From<AudioError>>(
 }
 
 fn open(path: &Path) -> Result<File, AudioError> {
-    let not_readable = |source| AudioError::Unreadable { path: path.to_path_buf(), source };
+    let not_readable = |source| AudioError::Unreadable { path: path.to_path_buf(), cause: source };
     let file = File::open(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => AudioError::NotFound { path: path.to_path_buf() },
         _ => not_readable(e),
@@ -159,7 +159,7 @@ fn probe_error(path: &Path, error: SymphoniaError) -> AudioError {
         SymphoniaError::IoError(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
             AudioError::UnsupportedFormat { path, reason: "the file is empty or too short to hold a header".into() }
         }
-        SymphoniaError::IoError(source) => AudioError::Unreadable { path, source },
+        SymphoniaError::IoError(source) => AudioError::Unreadable { path, cause: source },
         SymphoniaError::Unsupported(_) => {
             AudioError::UnsupportedFormat { path, reason: "the data matches no known audio container".into() }
         }
@@ -206,7 +206,7 @@ fn decode_packets<E: From<AudioError>>(
             // A new logical stream (chained Ogg) starts; only the first one is decoded.
             Err(SymphoniaError::ResetRequired) => return Ok(()),
             Err(SymphoniaError::IoError(source)) => {
-                return Err(AudioError::Unreadable { path: path.to_path_buf(), source }.into());
+                return Err(AudioError::Unreadable { path: path.to_path_buf(), cause: source }.into());
             }
             Err(other) if mixer.is_empty() => {
                 return Err(AudioError::Corrupt { path: path.to_path_buf(), reason: other.to_string() }.into());

@@ -416,3 +416,12 @@ fn reserved_and_case_twin_names_are_refused_and_a_closed_pipe_is_no_panic() {
     let err = stderr(&out);
     assert!(!err.contains("panicked") && out.status.code() != Some(101), "{err}");
 }
+
+#[test]
+fn an_error_states_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = singer_id(&["library", "--library", dir.path().to_str().unwrap(), "list"]);
+    let err = stderr(&out);
+    assert!(!out.status.success() && err.contains("cannot read singer library"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "the cause is printed once: {err}");
+}

@@ -56,8 +56,8 @@ pub struct Manifest {
 pub enum ManifestError {
     #[error("manifest {}: file not found", path.display())]
     NotFound { path: PathBuf },
-    #[error("manifest {}: cannot read: {source}", path.display())]
-    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("manifest {}: cannot read: {cause}", path.display())]
+    Unreadable { path: PathBuf, cause: std::io::Error },
     #[error("manifest {}, line {line}: malformed CSV: {message}", path.display())]
     Malformed { path: PathBuf, line: u64, message: String },
     #[error(
@@ -99,7 +99,7 @@ impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
         let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => ManifestError::NotFound { path: path.to_path_buf() },
-            _ => ManifestError::Unreadable { path: path.to_path_buf(), source: e },
+            _ => ManifestError::Unreadable { path: path.to_path_buf(), cause: e },
         })?;
         Manifest::parse(&text, path)
     }

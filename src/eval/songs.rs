@@ -58,8 +58,8 @@ impl Song {
 pub enum SongsError {
     #[error("{}: file not found", path.display())]
     NotFound { path: PathBuf },
-    #[error("{}: cannot read: {source}", path.display())]
-    Unreadable { path: PathBuf, source: std::io::Error },
+    #[error("{}: cannot read: {cause}", path.display())]
+    Unreadable { path: PathBuf, cause: std::io::Error },
     #[error("{}, line {line}: malformed CSV: {message}", path.display())]
     Malformed { path: PathBuf, line: u64, message: String },
     #[error("{}: missing column `{column}` (required: {required})", path.display())]
@@ -191,7 +191,7 @@ pub fn parse_enroll_list(text: &str, path: &Path) -> Result<Vec<(String, PathBuf
 fn read(path: &Path) -> Result<String, SongsError> {
     std::fs::read_to_string(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => SongsError::NotFound { path: path.to_path_buf() },
-        _ => SongsError::Unreadable { path: path.to_path_buf(), source: e },
+        _ => SongsError::Unreadable { path: path.to_path_buf(), cause: e },
     })
 }
 

@@ -16,8 +16,8 @@ pub const LIBRARY_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {
-    #[error("cannot read singer library {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot read singer library {path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("singer library {path} is damaged ({reason}); it was left untouched")]
     Damaged { path: PathBuf, reason: String },
     #[error("singer library {path} has format version {version}, newer than this build reads ({LIBRARY_VERSION}); update singer-id")]
@@ -30,8 +30,8 @@ pub enum LibraryError {
     BadName(String),
     #[error("nothing to enrol for '{0}': no voiced audio found")]
     NothingToEnroll(String),
-    #[error("cannot write singer library {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot write singer library {path}: {cause}")]
+    Write { path: PathBuf, cause: std::io::Error },
 }
 
 #[derive(Serialize)]
@@ -115,14 +115,14 @@ impl SingerLibrary {
 
     pub fn load(path: &Path) -> Result<Self, LibraryError> {
         let text =
-            std::fs::read_to_string(path).map_err(|source| LibraryError::Io { path: path.to_path_buf(), source })?;
+            std::fs::read_to_string(path).map_err(|source| LibraryError::Io { path: path.to_path_buf(), cause: source })?;
         Self::from_json(&text, path)
     }
 
     /// Writes atomically: the old file stays intact until the new one is complete.
     pub fn save(&self, path: &Path) -> Result<(), LibraryError> {
         write_atomically(path, self.to_json().as_bytes())
-            .map_err(|source| LibraryError::Write { path: path.to_path_buf(), source })
+            .map_err(|source| LibraryError::Write { path: path.to_path_buf(), cause: source })
     }
 }
 

@@ -16,8 +16,8 @@ use crate::frontend::{apply_gain_db, mean_level_db, Frames};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("cannot read model file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot read model file {path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("model metadata {path} is invalid: {reason}")]
     Metadata { path: PathBuf, reason: String },
     #[error("model file {path} is damaged: its SHA-256 is {actual}, the metadata says {expected}")]
@@ -80,7 +80,7 @@ impl Model {
     pub fn load(metadata_path: &Path) -> Result<Self, ModelError> {
         let meta = ModelMetadata::load(metadata_path)?;
         let onnx_path = meta.onnx_path(metadata_path);
-        let bytes = std::fs::read(&onnx_path).map_err(|source| ModelError::Io { path: onnx_path.clone(), source })?;
+        let bytes = std::fs::read(&onnx_path).map_err(|source| ModelError::Io { path: onnx_path.clone(), cause: source })?;
         Self::from_parts(meta, &bytes, &onnx_path)
     }
 
@@ -112,7 +112,7 @@ impl Model {
         let path = resolve_model_path(name_or_path);
         let is_name = path != Path::new(name_or_path);
         match Self::load(&path) {
-            Err(ModelError::Io { source, .. }) if is_name && source.kind() == std::io::ErrorKind::NotFound => {
+            Err(ModelError::Io { cause, .. }) if is_name && cause.kind() == std::io::ErrorKind::NotFound => {
                 Err(ModelError::NotFound { name: name_or_path.to_string(), dir: bundled_models_dir() })
             }
             other => other,
