@@ -49,6 +49,11 @@ pub enum AudioError {
     UnsupportedFormat { path: PathBuf, reason: String },
     #[error("{}: corrupt audio data: {reason}", path.display())]
     Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "{}: sample rate {rate} Hz is outside the {}-{} Hz this tool analyses",
+        path.display(), SUPPORTED_RATES.start(), SUPPORTED_RATES.end()
+    )]
+    UnsupportedRate { path: PathBuf, rate: u32 },
     #[error("{}: contains no audio track", path.display())]
     NoAudioTrack { path: PathBuf },
     #[error("{}: contains no audio samples", path.display())]
@@ -63,6 +68,7 @@ impl AudioError {
             | AudioError::Unreadable { path, .. }
             | AudioError::UnsupportedFormat { path, .. }
             | AudioError::Corrupt { path, .. }
+            | AudioError::UnsupportedRate { path, .. }
             | AudioError::NoAudioTrack { path }
             | AudioError::Empty { path } => path,
         }
@@ -109,17 +115,54 @@ pub fn decode_file_in_blocks<E: From<AudioError>>(
     Ok(delivered)
 }
 
+/// Sample rates accepted, as for the plugin: below 8 kHz there is too little of a voice to
+/// tell singers apart, and resampling from a tiny rate would take memory out of all proportion
+/// to the file (a 1 Hz file is 16 000 times longer at 16 kHz).
+pub const SUPPORTED_RATES: std::ops::RangeInclusive<u32> = 8_000..=768_000;
+
 fn decode_into<E: From<AudioError>>(
     path: &Path,
     mixer: &mut MonoMixer,
     drain: &mut dyn FnMut(&mut MonoMixer) -> Result<(), E>,
 ) -> Result<(), E> {
     let file = open(path)?;
-    let mut reader = probe(path, file)?;
-    let track = select_track(path, reader.as_ref())?;
-    let mut decoder = make_decoder(path, &track)?;
+    // symphonia panics on some damaged headers (a WAV declaring 0 Hz): make that an error.
+    let (mut reader, track, mut decoder) = without_panics(path, || {
+        let reader = probe(path, file)?;
+        let track = select_track(path, reader.as_ref())?;
+        let decoder = make_decoder(path, &track)?;
+        Ok((reader, track, decoder))
+    })?;
     mixer.expected_samples = track.codec_params.n_frames;
     decode_packets(path, reader.as_mut(), decoder.as_mut(), track.id, mixer, drain)
+}
+
+/// Runs decoder set-up, turning a panic inside the decoder library into a "corrupt" error (and
+/// keeping its message off the terminal: the error says what happened).
+fn without_panics<T>(path: &Path, work: impl FnOnce() -> Result<T, AudioError>) -> Result<T, AudioError> {
+    use std::cell::Cell;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    thread_local!(static QUIET: Cell<bool> = const { Cell::new(false) });
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = catch_unwind(AssertUnwindSafe(work));
+    QUIET.with(|q| q.set(false));
+    result.unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the decoder failed".into());
+        Err(AudioError::Corrupt { path: path.to_path_buf(), reason: format!("unreadable header ({what})") })
+    })
 }
 
 fn open(path: &Path) -> Result<File, AudioError> {
@@ -287,6 +330,9 @@ impl MonoMixer {
             None if rate == 0 => {
                 Err(AudioError::Corrupt { path: path.to_path_buf(), reason: "sample rate is 0".into() })
             }
+            None if !SUPPORTED_RATES.contains(&rate) => {
+                Err(AudioError::UnsupportedRate { path: path.to_path_buf(), rate })
+            }
             None => {
                 self.sample_rate = Some(rate);
                 Ok(())
@@ -330,6 +376,41 @@ mod tests {
     use super::*;
 
     const SHARED_DATA: &str = "/work/shared/data";
+
+    /// A 16-bit mono PCM WAV with any declared sample rate (hound refuses some).
+    fn wav_with_rate(rate: u32, samples: usize) -> Vec<u8> {
+        let data_len = (samples * 2) as u32;
+        let mut bytes = b"RIFF".to_vec();
+        bytes.extend((36 + data_len).to_le_bytes());
+        bytes.extend(b"WAVEfmt ");
+        bytes.extend(16u32.to_le_bytes());
+        bytes.extend(1u16.to_le_bytes()); // PCM
+        bytes.extend(1u16.to_le_bytes()); // mono
+        bytes.extend(rate.to_le_bytes());
+        bytes.extend((rate * 2).to_le_bytes());
+        bytes.extend(2u16.to_le_bytes());
+        bytes.extend(16u16.to_le_bytes());
+        bytes.extend(b"data");
+        bytes.extend(data_len.to_le_bytes());
+        bytes.extend(std::iter::repeat_n([16u8, 0u8], samples).flatten());
+        bytes
+    }
+
+    #[test]
+    fn impossible_sample_rates_are_errors_not_panics_or_memory_hogs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("odd.wav");
+        std::fs::write(&path, wav_with_rate(0, 100)).unwrap();
+        let err = decode_file(&path).unwrap_err();
+        assert!(matches!(err, AudioError::Corrupt { .. }) && err.to_string().contains("odd.wav"), "{err}");
+        for rate in [1, 7_999, 1_000_000] {
+            std::fs::write(&path, wav_with_rate(rate, 1000)).unwrap();
+            let err = decode_file(&path).unwrap_err();
+            assert!(matches!(err, AudioError::UnsupportedRate { rate: r, .. } if r == rate), "{err}");
+        }
+        std::fs::write(&path, wav_with_rate(8_000, 1000)).unwrap();
+        assert_eq!(decode_file(&path).unwrap().sample_rate, 8_000);
+    }
 
     fn write_wav_i16(path: &Path, channels: u16, rate: u32, frames: &[Vec<i16>]) {
         let spec = hound::WavSpec {

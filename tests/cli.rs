@@ -420,8 +420,34 @@ fn reserved_and_case_twin_names_are_refused_and_a_closed_pipe_is_no_panic() {
 #[test]
 fn an_error_states_its_cause_once() {
     let dir = tempfile::tempdir().unwrap();
-    let out = singer_id(&["library", "--library", dir.path().to_str().unwrap(), "list"]);
+    // A file where a folder should be: the OS error is the cause, and it shows once.
+    std::fs::write(dir.path().join("file"), b"").unwrap();
+    let out = singer_id(&["library", "--library", dir.path().join("file/lib.json").to_str().unwrap(), "list"]);
     let err = stderr(&out);
     assert!(!out.status.success() && err.contains("cannot read singer library"), "{err}");
     assert_eq!(err.matches("os error").count(), 1, "the cause is printed once: {err}");
+}
+
+#[test]
+fn concurrent_enrolments_into_one_library_keep_every_singer() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("shared.json");
+    // Three enrolments race for one new library; each reads and saves it under its lock.
+    let running: Vec<std::process::Child> = common::demo_singers()
+        .into_iter()
+        .map(|name| {
+            let file = repo_path(&format!("demo/enroll/{name}.flac"));
+            Command::new(env!("CARGO_BIN_EXE_singer-id"))
+                .args(["--quiet", "enroll", "--library", lib.to_str().unwrap(), "--name", &name])
+                .arg(file)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in running {
+        assert!(child.wait().unwrap().success());
+    }
+    let out = singer_id(&["library", "--library", lib.to_str().unwrap(), "list"]);
+    assert!(stdout(&out).starts_with("3 singer(s)"), "{}", stdout(&out));
 }

@@ -32,11 +32,12 @@ use super::{load_library_for, load_model};
 
 pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[PathBuf]) -> Result<()> {
     let model = load_model(&global.model)?;
-    let mut library = if library_path.exists() {
-        load_library_for(library_path, &model)?
-    } else {
-        SingerLibrary::new(model.metadata())
-    };
+    // Refuse a bad library or name before the slow part; the change itself happens under the
+    // library's lock below, against whatever the library holds by then.
+    if library_path.exists() {
+        load_library_for(library_path, &model)?;
+    }
+    let name = clean_name(name).map_err(anyhow::Error::msg)?;
     let progress = bar(global.quiet, files.len() as u64, "enrolling");
     let mut windows = Vec::new();
     let mut seconds = 0.0;
@@ -53,14 +54,21 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
     }
     progress.finish_and_clear();
     let count = windows.len();
-    library.enroll(name, windows)?;
-    library.save(library_path)?;
+    let singers = SingerLibrary::update(
+        library_path,
+        || Ok(SingerLibrary::new(model.metadata())),
+        |library| -> Result<usize> {
+            library.check_model(model.metadata())?;
+            library.enroll(&name, windows)?;
+            Ok(library.singers.len())
+        },
+    )?;
     let line = format!(
         "enrolled '{}' from {} file(s), {seconds:.1} s of audio, {count} voiced window(s); library {} now has {} singer(s)",
-        clean_name(name).unwrap_or_else(|_| name.trim().to_string()),
+        name,
         files.len(),
         library_path.display(),
-        library.singers.len()
+        singers
     );
     // The library is saved: a full or closed stdout must not read as a failed enrolment.
     if let Err(e) = writeln!(std::io::stdout(), "{line}") {
@@ -70,19 +78,20 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
 }
 
 pub fn library(path: &Path, action: LibraryAction) -> Result<()> {
-    let mut library = SingerLibrary::load(path)?;
+    // remove and rename need a library: load says why there is none, in the usual words.
+    let missing = || SingerLibrary::load(path);
     match action {
         LibraryAction::List => {
+            let library = SingerLibrary::load(path)?;
             println!("{} singer(s), embedding space {}", library.singers.len(), library.embedding_space);
             for singer in &library.singers {
                 println!("  {:<24} {} reference window(s)", singer.name, singer.references.len());
             }
             return Ok(());
         }
-        LibraryAction::Remove { name } => library.remove(&name)?,
-        LibraryAction::Rename { from, to } => library.rename(&from, &to)?,
+        LibraryAction::Remove { name } => SingerLibrary::update(path, missing, |lib| lib.remove(&name))?,
+        LibraryAction::Rename { from, to } => SingerLibrary::update(path, missing, |lib| lib.rename(&from, &to))?,
     }
-    library.save(path)?;
     println!("saved {}", path.display());
     Ok(())
 }

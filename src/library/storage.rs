@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::SingerLibrary;
-use crate::fsutil::write_atomically;
+use crate::fsutil::{resolve_symlinks, write_atomically};
 
 /// Marks a file as a singer library (so a random JSON file is not mistaken for one).
 pub const LIBRARY_FORMAT: &str = "singer-id-library";
 /// The layout this build writes; it reads this one and older ones.
 pub const LIBRARY_VERSION: u32 = 1;
+
+/// Largest library file read (a singer at the reference cap is under 1 MB of JSON).
+const MAX_LIBRARY_BYTES: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LibraryError {
@@ -114,9 +117,39 @@ impl SingerLibrary {
     }
 
     pub fn load(path: &Path) -> Result<Self, LibraryError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| LibraryError::Io { path: path.to_path_buf(), cause: source })?;
+        let io = |cause| LibraryError::Io { path: path.to_path_buf(), cause };
+        // Look before reading: a device such as /dev/zero would be read until memory runs out.
+        let metadata = std::fs::metadata(path).map_err(io)?;
+        if !metadata.is_file() {
+            return Err(io(std::io::Error::other("not a regular file")));
+        }
+        if metadata.len() > MAX_LIBRARY_BYTES {
+            return Err(LibraryError::Damaged {
+                path: path.to_path_buf(),
+                reason: format!("{} bytes is too large for a singer library", metadata.len()),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
         Self::from_json(&text, path)
+    }
+
+    /// Loads the library at `path` (or takes `create()`'s when there is none), applies
+    /// `change` and saves the result, all while holding an exclusive lock on `.<name>.lock` next
+    /// to it: two enrolments into one library at once both keep their singer, since the second
+    /// reads the library the first saved. Nothing is saved when `change` fails.
+    pub fn update<T, E: From<LibraryError>>(
+        path: &Path,
+        create: impl FnOnce() -> Result<SingerLibrary, E>,
+        change: impl FnOnce(&mut SingerLibrary) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _lock = lock_for(path)?;
+        let mut library = match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create()?,
+            _ => Self::load(path)?,
+        };
+        let result = change(&mut library)?;
+        library.save(path)?;
+        Ok(result)
     }
 
     /// Writes atomically: the old file stays intact until the new one is complete.
@@ -124,6 +157,25 @@ impl SingerLibrary {
         write_atomically(path, self.to_json().as_bytes())
             .map_err(|source| LibraryError::Write { path: path.to_path_buf(), cause: source })
     }
+}
+
+/// Takes the advisory lock that serialises changes to the library at `path` (released when the
+/// returned file is dropped, or when the process dies). The lock file stays, empty.
+fn lock_for(path: &Path) -> Result<std::fs::File, LibraryError> {
+    let io = |cause| LibraryError::Io { path: path.to_path_buf(), cause };
+    // Symlinks to one library share its lock.
+    let target = resolve_symlinks(path).map_err(io)?;
+    let name = target.file_name().ok_or_else(|| io(std::io::Error::other("not a file path")))?;
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let lock_path = dir.join(format!(".{}.lock", name.to_string_lossy()));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|cause| LibraryError::Write { path: lock_path.clone(), cause })?;
+    file.lock().map_err(|cause| LibraryError::Write { path: lock_path, cause })?;
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -178,6 +230,33 @@ mod tests {
         lib.singers[1].references[0] = vec![0.0; 3];
         let err = SingerLibrary::from_json(&lib.to_json(), Path::new("x.json")).unwrap_err();
         assert!(err.to_string().contains("all-zero"), "{err}");
+    }
+
+    #[test]
+    fn concurrent_updates_keep_every_singer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lib.json");
+        let template = library_3d();
+        std::thread::scope(|scope| {
+            for i in 0..8 {
+                let (path, template) = (&path, &template);
+                scope.spawn(move || {
+                    let empty = || Ok(SingerLibrary { singers: Vec::new(), ..template.clone() });
+                    SingerLibrary::update(path, empty, |lib| {
+                        // Widen the window between read and write, as a slow enrolment would.
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        lib.enroll(&format!("singer{i}"), vec![vec![1.0, i as f32, 0.5]])
+                    })
+                    .unwrap();
+                });
+            }
+        });
+        let names = SingerLibrary::load(&path).unwrap().names().len();
+        assert_eq!(names, 8, "every concurrent enrolment kept its singer");
+        let failed: Result<(), LibraryError> =
+            SingerLibrary::update(&path, || unreachable!("the library exists"), |lib| lib.remove("nobody"));
+        assert!(failed.is_err());
+        assert_eq!(SingerLibrary::load(&path).unwrap().names().len(), 8, "a failed change saves nothing");
     }
 
     #[test]
