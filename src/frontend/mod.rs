@@ -39,6 +39,11 @@ impl Frames {
     }
 }
 
+/// Largest sample magnitude analysed. Real audio stays near ±1; a damaged float file can hold
+/// values near 1e38, whose spectra overflow to infinity and then NaN inside the resampler's
+/// FFT (found by tests/fuzz.rs). Clipping there keeps every later number finite.
+pub const MAX_SAMPLE: f32 = 1e4;
+
 /// Streaming frontend: push samples in any block sizes, get identical frames.
 pub struct Frontend {
     cfg: FrontendConfig,
@@ -71,7 +76,8 @@ impl Frontend {
     }
 
     /// Consumes mono `input` samples; appends every completed frame to `frames`.
-    /// Non-finite samples (NaN, ±Inf) are treated as silence.
+    /// Non-finite samples (NaN, ±Inf) are treated as silence, and absurd ones (beyond
+    /// ±[`MAX_SAMPLE`], 80 dB over full scale: a damaged float file) are clipped there.
     pub fn push(&mut self, input: &[f32], frames: &mut Frames) {
         self.resampled.clear();
         let mut rest = input;
@@ -80,7 +86,7 @@ impl Frontend {
         while !rest.is_empty() {
             let n = rest.len().min(clean.len());
             for (c, &x) in clean.iter_mut().zip(&rest[..n]) {
-                *c = if x.is_finite() { x } else { 0.0 };
+                *c = if x.is_finite() { x.clamp(-MAX_SAMPLE, MAX_SAMPLE) } else { 0.0 };
             }
             self.resampler.push(&clean[..n], &mut self.resampled);
             rest = &rest[n..];
@@ -223,6 +229,16 @@ mod tests {
             assert_eq!(frames.mel, whole.mel, "block {block}");
             assert_eq!(frames.level_db, whole.level_db, "block {block}");
         }
+    }
+
+    #[test]
+    fn absurd_sample_values_keep_every_feature_finite() {
+        // 1e38 overflowed the resampler's FFT to NaN (a rubato panic) before clipping.
+        let cfg = ge2e_config();
+        let input: Vec<f32> = (0..48_000).map(|i| if i % 7 == 0 { 3e38 } else { -1e37 }).collect();
+        let frames = frames_of_clip(&cfg, &input, 48_000).unwrap();
+        assert!(!frames.is_empty());
+        assert!(frames.mel.iter().chain(&frames.level_db).all(|v| v.is_finite()));
     }
 
     #[test]

@@ -190,6 +190,10 @@ impl<'de> Deserialize<'de> for LibraryState {
                 refused_original: Some(serde_json::Value::String(reason)),
                 library: None,
             },
+            serde_json::Value::Object(ref map) if map.contains_key(DAMAGED_TEXT_KEY) => {
+                let reason = map.get("reason").and_then(|r| r.as_str()).unwrap_or("damaged library text");
+                Self { refused: Some(reason.to_string()), refused_original: Some(value.clone()), library: None }
+            }
             other => Self::from_json(&other.to_string()),
         })
     }
@@ -262,13 +266,18 @@ impl<'a> PersistentField<'a, String> for StatusField {
     }
 }
 
+/// Key of the object that stands for library text in a state that is not JSON at all.
+const DAMAGED_TEXT_KEY: &str = "damaged_library_text";
+
 /// Prepares a saved state before nice-plug reads it: a `library` field that is not JSON at all
 /// would otherwise fail to deserialise and silently keep the previous library.
 pub fn filter_library_field(fields: &mut std::collections::BTreeMap<String, String>) {
     if let Some(text) = fields.get_mut("library") {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(text) {
             let reason = format!("singer library in plugin state is damaged (not JSON: {e})");
-            *text = serde_json::Value::String(reason).to_string();
+            // Keep the text itself: it is saved back until the user changes the library, so a
+            // damaged project can still be repaired by hand.
+            *text = serde_json::json!({ DAMAGED_TEXT_KEY: text.as_str(), "reason": reason }).to_string();
         }
     }
 }
@@ -324,6 +333,11 @@ mod tests {
         fields.insert("library".to_string(), "{not json".to_string());
         filter_library_field(&mut fields);
         let state: LibraryState = serde_json::from_str(&fields["library"]).unwrap();
-        assert!(state.refused.unwrap().contains("damaged"));
+        assert!(state.refused.as_ref().unwrap().contains("damaged"));
+        // Saved back with the text as it was, and refused the same way on the next load.
+        let saved = serde_json::to_string(&state).unwrap();
+        assert!(saved.contains("{not json"), "{saved}");
+        let again: LibraryState = serde_json::from_str(&saved).unwrap();
+        assert_eq!(again.refused, state.refused);
     }
 }

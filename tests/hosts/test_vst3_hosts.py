@@ -345,7 +345,8 @@ def test_damaged_state_is_refused_cleanly(kind, how, library):
         saved = json.loads(result["after"]["fields"]["library"])
         if how == "library-version-99":  # valid JSON: kept verbatim for the project
             assert saved["version"] == 99 and saved["singers"], "the refused library was not kept"
-        else:  # not JSON at all: only the reason it was refused can be kept
-            assert isinstance(saved, str) and "damaged" in saved, saved
+        else:  # not JSON at all: the text is kept, with the reason it was refused
+            assert isinstance(saved["damaged_library_text"], str), saved
+            assert "damaged" in saved["reason"], saved
         named = [label(d) for d in field(result["after"], "decisions") if d["verdict"]["kind"] == "singer"]
         assert not named, f"singers named with an empty library: {named}"

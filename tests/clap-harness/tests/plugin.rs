@@ -223,11 +223,14 @@ fn damaged_state_is_refused_cleanly() {
         let status: String = serde_json::from_str(&fields["status"]).unwrap();
         assert!(status.contains("refused") && status.contains(expect), "status: {status}");
         // The refused library is kept for the project (valid JSON verbatim; text that is not
-        // JSON as the reason it was refused), while the plugin runs with an empty one.
+        // JSON verbatim inside an object with the reason), while the plugin runs with an empty one.
         let saved: serde_json::Value = serde_json::from_str(&fields["library"]).unwrap();
         match serde_json::from_str::<serde_json::Value>(&library) {
             Ok(original) => assert_eq!(saved, original, "a refused library must survive a save"),
-            Err(_) => assert!(saved.as_str().is_some_and(|s| s.contains("damaged")), "{saved}"),
+            Err(_) => {
+                assert_eq!(saved["damaged_library_text"], library.as_str(), "the text must survive a save");
+                assert!(saved["reason"].as_str().is_some_and(|s| s.contains("damaged")), "{saved}");
+            }
         }
         let short: Vec<f32> = (0..48_000).map(|i| (i as f32 * 0.01).sin() * 0.3).collect();
         let [l, _] = plugin.process(48_000.0, &short, &short, &[4096]).unwrap();
