@@ -82,7 +82,12 @@ impl Observation {
             }
             no_voice => no_voice.clone(),
         };
-        Observation { window_start_s: self.window_start_s, end_s: self.end_s, voiced_fraction: self.voiced_fraction, voice }
+        Observation {
+            window_start_s: self.window_start_s,
+            end_s: self.end_s,
+            voiced_fraction: self.voiced_fraction,
+            voice,
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! What the analyzer says about one stretch of audio: the engine's output type, shared by the
 //! CLI's timeline writers and the plugin's GUI.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// Who (if anyone) is singing in a stretch of audio.
@@ -88,4 +90,19 @@ pub fn merge_segments(decisions: &[Decision]) -> Vec<Segment> {
         last.confidence /= count as f32;
     }
     segments
+}
+
+/// Seconds of `decisions` given to each enrolled singer (by name, in name order) and to
+/// `unknown`; `no voice` is not counted.
+pub fn seconds_per_singer(decisions: &[Decision]) -> (BTreeMap<&str, f64>, f64) {
+    let mut singers: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut unknown = 0.0;
+    for d in decisions {
+        match &d.verdict {
+            Verdict::Singer(name) => *singers.entry(name).or_default() += d.end_s - d.start_s,
+            Verdict::Unknown => unknown += d.end_s - d.start_s,
+            Verdict::NoVoice => {}
+        }
+    }
+    (singers, unknown)
 }

@@ -27,7 +27,8 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
         ));
     }
     let target = resolve_symlinks(path)?;
-    if let Ok(existing) = fs::metadata(&target) {
+    let existing = fs::metadata(&target).ok();
+    if let Some(existing) = &existing {
         let kind = existing.file_type();
         if kind.is_dir() {
             return Err(io::Error::new(io::ErrorKind::IsADirectory, format!("{} is a folder", target.display())));
@@ -44,7 +45,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     }
     remove_stale_temp_files(&target);
     let temp_path = temp_path_for(&target)?;
-    let result = write_and_rename(&temp_path, &target, contents);
+    let result = write_and_rename(&temp_path, &target, existing.as_ref(), contents);
     if result.is_err() {
         // Best effort: the temp file may not exist if creating it was what failed.
         let _ = fs::remove_file(&temp_path);
@@ -124,11 +125,12 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-fn write_and_rename(temp_path: &Path, path: &Path, contents: &[u8]) -> io::Result<()> {
+/// `existing`: what is at `path` now, whose permissions, owner and group the new file takes.
+fn write_and_rename(temp_path: &Path, path: &Path, existing: Option<&fs::Metadata>, contents: &[u8]) -> io::Result<()> {
     // create_new: never clobber a file we did not make (e.g. a stale temp of another process).
     let mut file = OpenOptions::new().write(true).create_new(true).open(temp_path)?;
     file.write_all(contents)?;
-    if let Ok(existing) = fs::metadata(path) {
+    if let Some(existing) = existing {
         file.set_permissions(existing.permissions())?;
         #[cfg(unix)]
         {
@@ -227,6 +229,12 @@ mod tests {
         assert_eq!(bare.parent(), Some(Path::new(".")));
     }
 
+    /// `path` for a libc call.
+    #[cfg(unix)]
+    fn c_path(path: &Path) -> std::ffi::CString {
+        std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap()
+    }
+
     #[cfg(unix)]
     #[test]
     fn symlinks_are_followed_read_only_files_refused_and_devices_written_in_place() {
@@ -249,9 +257,8 @@ mod tests {
 
         // A FIFO stands for any non-regular target: it is written to, not replaced.
         let fifo = dir.path().join("fifo");
-        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
         // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        assert_eq!(unsafe { libc::mkfifo(c_path(&fifo).as_ptr(), 0o600) }, 0);
         let reader = std::thread::spawn({
             let fifo = fifo.clone();
             move || fs::read(fifo).unwrap()
@@ -269,9 +276,8 @@ mod tests {
         use std::os::unix::fs::FileTypeExt;
         let dir = tempfile::tempdir().unwrap();
         let full = dir.path().join("full");
-        let c_path = std::ffi::CString::new(full.as_os_str().as_encoded_bytes()).unwrap();
         // SAFETY: a valid NUL-terminated path.
-        if unsafe { libc::mknod(c_path.as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 7)) } != 0 {
+        if unsafe { libc::mknod(c_path(&full).as_ptr(), libc::S_IFCHR | 0o600, libc::makedev(1, 7)) } != 0 {
             eprintln!("skipped: mknod needs root ({})", io::Error::last_os_error());
             return;
         }

@@ -3,7 +3,6 @@
 //! `eval-songs`. Drawn in memory with plotters and written atomically as PNG. Text uses the
 //! Ubuntu font egui already bundles, so no system font (or fontconfig) is needed.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -11,10 +10,11 @@ use std::sync::Once;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle, FontTransform};
 
-use crate::decision::{merge_segments, Decision, Verdict};
-use crate::eval::songs::{Song, INSTRUMENTAL_LABEL, UNKNOWN_LABEL};
+use crate::decision::{merge_segments, seconds_per_singer, Decision, Verdict};
+use crate::eval::songs::{Song, Truth};
 use crate::fsutil::write_atomically;
 
 /// Width of every picture, in pixels.
@@ -51,8 +51,9 @@ pub enum PlotError {
 /// past: the waveform of a 2-hour file costs under 3 MB, not its samples.
 #[derive(Debug, Clone)]
 pub struct Envelope {
-    sample_rate: u32,
+    /// Samples per bucket, and the seconds that makes.
     bucket_len: usize,
+    bucket_s: f64,
     filled: usize,
     low: f32,
     high: f32,
@@ -65,11 +66,8 @@ impl Envelope {
 
     pub fn new(sample_rate: u32) -> Envelope {
         let bucket_len = ((f64::from(sample_rate) * Self::BUCKET_S).round() as usize).max(1);
-        Envelope { sample_rate, bucket_len, filled: 0, low: 0.0, high: 0.0, lows: Vec::new(), highs: Vec::new() }
-    }
-
-    pub fn sample_rate(&self) -> u32 {
-        self.sample_rate
+        let bucket_s = bucket_len as f64 / f64::from(sample_rate.max(1));
+        Envelope { bucket_len, bucket_s, filled: 0, low: 0.0, high: 0.0, lows: Vec::new(), highs: Vec::new() }
     }
 
     /// Adds the next samples; non-finite ones count as silence.
@@ -105,9 +103,8 @@ impl Envelope {
 
     /// Min and max over `[start_s, end_s)`, or None where no bucket starts there.
     fn range(&self, start_s: f64, end_s: f64) -> Option<(f32, f32)> {
-        let bucket_s = self.bucket_len as f64 / f64::from(self.sample_rate);
-        let first = (start_s / bucket_s).floor().max(0.0) as usize;
-        let last = ((end_s / bucket_s).ceil() as usize).max(first + 1).min(self.lows.len());
+        let first = (start_s / self.bucket_s).floor().max(0.0) as usize;
+        let last = ((end_s / self.bucket_s).ceil() as usize).max(first + 1).min(self.lows.len());
         (first < last).then(|| {
             let low = self.lows[first..last].iter().copied().fold(f32::INFINITY, f32::min);
             let high = self.highs[first..last].iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -151,13 +148,13 @@ impl Palette {
         }
     }
 
-    /// A songs file's label: a singer, `unknown` (or a singer who is not enrolled) or `instrumental`.
+    /// A songs file's label, read as the scoring reads it (a singer who is not enrolled is an
+    /// impostor, shown as `unknown`).
     fn label(&self, label: &str) -> RGBColor {
-        match label {
-            INSTRUMENTAL_LABEL => NO_VOICE_COLOR,
-            UNKNOWN_LABEL => UNKNOWN_COLOR,
-            name if self.singers.iter().any(|s| s == name) => self.singer(name),
-            _ => UNKNOWN_COLOR,
+        match Truth::of(label, &self.singers) {
+            Truth::Named(name) => self.singer(&name),
+            Truth::Impostor => UNKNOWN_COLOR,
+            Truth::Instrumental => NO_VOICE_COLOR,
         }
     }
 }
@@ -249,10 +246,7 @@ fn time_chart<'a, 'b>(
 fn lane_name(root: &Area, chart: &Chart, name: &str, y: f64) -> Result<(), String> {
     let (_, py) = chart.backend_coord(&(0.0, y));
     let (ox, oy) = root.get_base_pixel();
-    let style = font(15).pos(plotters::style::text_anchor::Pos::new(
-        plotters::style::text_anchor::HPos::Left,
-        plotters::style::text_anchor::VPos::Center,
-    ));
+    let style = font(15).pos(Pos::new(HPos::Left, VPos::Center));
     root.draw_text(&shorten(name, 22), &style, (10 - ox, py - oy)).map_err(draw_error)
 }
 
@@ -294,13 +288,7 @@ pub fn draw_analysis(
 ) -> Result<(), PlotError> {
     let segments = merge_segments(decisions);
     // Lanes: singers by total time, longest first, then `unknown` if it occurs.
-    let mut totals: BTreeMap<&str, f64> = BTreeMap::new();
-    for s in &segments {
-        if let Verdict::Singer(name) = &s.verdict {
-            *totals.entry(name).or_default() += s.end_s - s.start_s;
-        }
-    }
-    let mut singers: Vec<(&str, f64)> = totals.into_iter().collect();
+    let mut singers: Vec<(&str, f64)> = seconds_per_singer(decisions).0.into_iter().collect();
     singers.sort_by(|a, b| b.1.total_cmp(&a.1));
     let palette = Palette { singers: singers.iter().map(|(n, _)| n.to_string()).collect() };
     let mut lanes: Vec<Verdict> = singers.iter().map(|(n, _)| Verdict::Singer(n.to_string())).collect();
@@ -402,10 +390,7 @@ pub fn draw_confusion(path: &Path, title: &str, singers: &[String], counts: &[Ve
                     .map_err(draw_error)?;
                 if cell >= 20 {
                     let text_color = if share > 0.5 { WHITE } else { BLACK };
-                    let style = font(size).color(&text_color).pos(plotters::style::text_anchor::Pos::new(
-                        plotters::style::text_anchor::HPos::Center,
-                        plotters::style::text_anchor::VPos::Center,
-                    ));
+                    let style = font(size).color(&text_color).pos(Pos::new(HPos::Center, VPos::Center));
                     root.draw_text(&count.to_string(), &style, (cx + cell as i32 / 2, cy + cell as i32 / 2))
                         .map_err(draw_error)?;
                 }
@@ -413,10 +398,7 @@ pub fn draw_confusion(path: &Path, title: &str, singers: &[String], counts: &[Ve
         }
         for (i, name) in singers.iter().enumerate() {
             let middle = (i as u32 * cell + cell / 2) as i32;
-            let row_style = font(size).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Right,
-                plotters::style::text_anchor::VPos::Center,
-            ));
+            let row_style = font(size).pos(Pos::new(HPos::Right, VPos::Center));
             root.draw_text(&shorten(name, 20), &row_style, (x0 - 8, y0 + middle)).map_err(draw_error)?;
             let column_style = font(size).transform(FontTransform::Rotate90);
             root.draw_text(&shorten(name, 20), &column_style, (x0 + middle + size as i32 / 2, y0 + grid as i32 + 8))

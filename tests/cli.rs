@@ -122,7 +122,11 @@ fn plot_draws_the_demo_timeline_with_one_lane_per_singer() {
         "--plot",
         png.to_str().unwrap(),
     ]);
-    assert!(!out.status.success() && stderr(&out).contains("--plot draws the timeline of one file"), "{}", stderr(&out));
+    assert!(
+        !out.status.success() && stderr(&out).contains("--plot draws the timeline of one file"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -304,37 +308,29 @@ fn batch_analyses_folders_writes_one_timeline_each_and_survives_a_bad_file() {
     let dir = tempfile::tempdir().unwrap();
     let lib = enrolled_demo_library(dir.path());
     let inputs = dir.path().join("takes");
+    // 2-s pieces of the demo's sung sections, in two sub-folders.
+    let folder = |i: usize| if i < 10 { "night1" } else { "night2/encore" };
     for i in 0..20 {
-        // 2-s pieces of the demo's sung sections, in two sub-folders.
-        let folder = if i < 10 { "night1" } else { "night2/encore" };
-        std::fs::create_dir_all(inputs.join(folder)).unwrap();
-        let start = f64::from(4 + i);
-        common::cut(&inputs, &format!("{folder}/take{i:02}.wav"), "demo/demo-track.flac", start, start + 2.0);
+        std::fs::create_dir_all(inputs.join(folder(i))).unwrap();
+        let start = 4.0 + i as f64;
+        common::cut(&inputs, &format!("{}/take{i:02}.wav", folder(i)), "demo/demo-track.flac", start, start + 2.0);
     }
     std::fs::write(inputs.join("night1/broken.wav"), b"RIFF not really a wave file").unwrap();
     std::fs::write(inputs.join("night1/setlist.txt"), b"not audio, not analysed").unwrap();
+    let batch = |out_dir: &Path, jobs: &str, more: &[&str]| {
+        let (inputs, lib, out_dir) = (inputs.to_str().unwrap(), lib.to_str().unwrap(), out_dir.to_str().unwrap());
+        let args = ["analyze", inputs, "--library", lib, "--format", "csv", "--output-dir", out_dir, "--jobs", jobs];
+        singer_id(&[&args[..], more].concat())
+    };
     let out_dir = dir.path().join("timelines");
     let summary = dir.path().join("summary.jsonl");
-    let out = singer_id(&[
-        "analyze",
-        inputs.to_str().unwrap(),
-        "--library",
-        lib.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--output-dir",
-        out_dir.to_str().unwrap(),
-        "--summary",
-        summary.to_str().unwrap(),
-        "--jobs",
-        "2",
-    ]);
+    let out = batch(&out_dir, "2", &["--summary", summary.to_str().unwrap()]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("broken.wav") && err.contains("1 of 21 file(s) failed"), "{err}");
+    let take = |i: usize| format!("{}/take{i:02}.csv", folder(i));
     for i in 0..20 {
-        let sub = if i < 10 { "night1" } else { "night2/encore" };
-        let text = std::fs::read_to_string(out_dir.join(sub).join(format!("take{i:02}.csv"))).unwrap();
+        let text = std::fs::read_to_string(out_dir.join(take(i))).unwrap();
         assert!(text.starts_with("start_s,end_s,label,confidence\n") && text.lines().count() >= 2, "{text}");
     }
     assert!(!out_dir.join("night1/broken.csv").exists() && !out_dir.join("night1/setlist.csv").exists());
@@ -349,24 +345,11 @@ fn batch_analyses_folders_writes_one_timeline_each_and_survives_a_bad_file() {
 
     // One job at a time gives the same timelines as two at once.
     let serial_dir = dir.path().join("serial");
-    let out = singer_id(&[
-        "analyze",
-        inputs.to_str().unwrap(),
-        "--library",
-        lib.to_str().unwrap(),
-        "--format",
-        "csv",
-        "--output-dir",
-        serial_dir.to_str().unwrap(),
-        "--jobs",
-        "1",
-    ]);
+    let out = batch(&serial_dir, "1", &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     for i in 0..20 {
-        let sub = if i < 10 { "night1" } else { "night2/encore" };
-        let name = format!("{sub}/take{i:02}.csv");
-        let (parallel, serial) = (out_dir.join(&name), serial_dir.join(&name));
-        assert_eq!(std::fs::read(parallel).unwrap(), std::fs::read(serial).unwrap(), "{name}");
+        let (parallel, serial) = (out_dir.join(take(i)), serial_dir.join(take(i)));
+        assert_eq!(std::fs::read(parallel).unwrap(), std::fs::read(serial).unwrap(), "{}", take(i));
     }
 
     // Several inputs need somewhere to go; --output is for one file.

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use singer_id::analyzer::{Analyzer, AnalyzerConfig};
 use singer_id::audio::decode_file_in_blocks;
-use singer_id::decision::{merge_segments, Decision, Verdict};
+use singer_id::decision::{merge_segments, seconds_per_singer, Decision};
 use singer_id::eval::songs::AUDIO_EXTENSIONS;
 use singer_id::fsutil::write_atomically;
 use singer_id::library::SingerLibrary;
@@ -208,11 +208,11 @@ fn run_batch(
                     let result =
                         analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, &job.input, &silent, false)
                             .and_then(|Analysis { decisions, duration_s, .. }| {
-                            if let Some(dir) = out.output_dir {
-                                write_timeline(&dir.join(&job.output_name), out.format, &decisions, &job.input)?;
-                            }
-                            Ok((decisions, duration_s))
-                        });
+                                if let Some(dir) = out.output_dir {
+                                    write_timeline(&dir.join(&job.output_name), out.format, &decisions, &job.input)?;
+                                }
+                                Ok((decisions, duration_s))
+                            });
                     match &result {
                         Ok((_, duration_s)) => *audio_s.lock().expect("no panics while held") += duration_s,
                         Err(e) => progress.suspend(|| eprintln!("error: {e:#}")),
@@ -275,15 +275,7 @@ fn summary_line(path: &Path, result: Result<(&[Decision], f64), &anyhow::Error>)
     match result {
         Err(e) => SummaryLine { path, duration_s: None, singers: None, unknown_s: None, error: Some(format!("{e:#}")) },
         Ok((decisions, duration_s)) => {
-            let mut totals: BTreeMap<&str, f64> = BTreeMap::new();
-            let mut unknown = 0.0;
-            for d in decisions {
-                match &d.verdict {
-                    Verdict::Singer(name) => *totals.entry(name).or_default() += d.end_s - d.start_s,
-                    Verdict::Unknown => unknown += d.end_s - d.start_s,
-                    Verdict::NoVoice => {}
-                }
-            }
+            let (totals, unknown) = seconds_per_singer(decisions);
             let mut singers: Vec<SingerTime> = totals
                 .into_iter()
                 .map(|(name, s)| SingerTime { name: name.to_string(), seconds: round_ms(s) })
@@ -405,6 +397,7 @@ pub fn analyze_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use singer_id::decision::Verdict;
 
     #[test]
     fn folders_are_searched_for_audio_and_keep_their_layout() {

@@ -20,10 +20,10 @@ use singer_id::eval::songs::{
 use singer_id::library::{clean_name, Scoring, SingerLibrary};
 use singer_id::model::Model;
 
-use singer_id::plot::{check_destination, draw_confusion, draw_song_lanes, SongLanes};
+use singer_id::analyzer::AnalyzerConfig;
 use singer_id::decision::Decision;
 use singer_id::eval::songs::{Song, TimelineMetrics};
-use singer_id::analyzer::AnalyzerConfig;
+use singer_id::plot::{check_destination, draw_confusion, draw_song_lanes, SongLanes};
 
 use super::analyze::{analyze_file, analyzer_config, Analysis};
 use super::args::{GlobalArgs, LibraryAction, Mode, Tuning};
@@ -323,8 +323,7 @@ pub fn eval_songs(
     if let Some(path) = plot {
         let lanes: Vec<SongLanes> =
             drawn.iter().map(|(title, song, decisions)| SongLanes { title: title.clone(), song, decisions }).collect();
-        let title =
-            format!("{}: model {}, {} mode", songs_path.display(), model.metadata().name, tuning.mode.name());
+        let title = format!("{}: model {}, {} mode", songs_path.display(), model.metadata().name, tuning.mode.name());
         draw_song_lanes(path, &title, &singers, &lanes)?;
     }
     Ok(())

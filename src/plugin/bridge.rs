@@ -152,9 +152,8 @@ impl HeardLog {
 /// Writes the song-mode timeline of what `feed` heard to `path`, atomically, in the format its
 /// extension names (`.json`, `.csv`, `.txt` for Audacity labels). Returns a line for the user.
 pub fn export_timeline(feed: &GuiFeed, library: &SingerLibrary, threshold: f32, path: &Path) -> Result<String, String> {
-    let format = Format::from_path(path).ok_or_else(|| {
-        format!("{}: name the timeline .json, .csv or .txt (Audacity labels)", path.display())
-    })?;
+    let format = Format::from_path(path)
+        .ok_or_else(|| format!("{}: name the timeline .json, .csv or .txt (Audacity labels)", path.display()))?;
     let (decisions, heard_s) = {
         let heard = feed.heard.lock().unwrap_or_else(|e| e.into_inner());
         (heard.song_timeline(library, threshold), heard.duration_s())
@@ -405,7 +404,7 @@ impl Worker {
             self.progress.consumed.fetch_add(n as u64, Ordering::Release);
         }
         if self.offline {
-            self.end_of_render(&mut decisions, &mut heard);
+            self.end_of_render(&mut block, &mut decisions, &mut heard);
         }
         self.feed.running.store(false, Ordering::Release);
         self.progress.alive.store(false, Ordering::Release);
@@ -424,11 +423,10 @@ impl Worker {
 
     /// An offline render is over (the host deactivates the plugin): analyse what the resampler
     /// still held, then write the song-mode timeline where the user asked for one.
-    fn end_of_render(&mut self, decisions: &mut Vec<Decision>, heard: &mut Vec<Observation>) {
+    fn end_of_render(&mut self, block: &mut [f32], decisions: &mut Vec<Decision>, heard: &mut Vec<Observation>) {
         // Offline the audio thread waits for each block, so the ring is normally empty here.
-        let mut block = vec![0.0f32; WORKER_CHUNK];
         loop {
-            let n = self.consumer.pop_slice(&mut block);
+            let n = self.consumer.pop_slice(block);
             if n == 0 {
                 break;
             }

@@ -280,7 +280,8 @@ impl SingerIdApp {
     /// offline render, to the file chosen here. Both are the song-mode timeline (decided from
     /// all of the audio, as `singer-id analyze` does), not the live one shown above.
     fn timeline_panel(&mut self, ui: &mut egui::Ui) {
-        let bounce_path = self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()).bounce_timeline_path.clone();
+        let bounce_path =
+            self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()).bounce_timeline_path.clone();
         ui.horizontal_wrapped(|ui| {
             ui.label("Timeline");
             if ui.button("Export timeline…").clicked() {
