@@ -127,14 +127,65 @@ fn decode_into<E: From<AudioError>>(
 ) -> Result<(), E> {
     let file = open(path)?;
     // symphonia panics on some damaged headers (a WAV declaring 0 Hz): make that an error.
-    let (mut reader, track, mut decoder) = without_panics(path, || {
+    let opened = without_panics(path, || {
         let reader = probe(path, file)?;
         let track = select_track(path, reader.as_ref())?;
         let decoder = make_decoder(path, &track)?;
         Ok((reader, track, decoder))
-    })?;
+    });
+    let (mut reader, track, mut decoder) = match opened {
+        Ok(opened) => opened,
+        // symphonia refuses valid WAVs it cannot represent (more than 26 channels): hound reads
+        // those; for a WAV that is really damaged, symphonia's finding is the one reported.
+        Err(refusal @ (AudioError::Corrupt { .. } | AudioError::UnsupportedFormat { .. })) => {
+            return decode_wav_with_hound(path, mixer, drain, refusal)
+        }
+        Err(other) => return Err(other.into()),
+    };
     mixer.expected_samples = track.codec_params.n_frames;
     decode_packets(path, reader.as_mut(), decoder.as_mut(), track.id, mixer, drain)
+}
+
+/// Decodes a WAV that symphonia refused (`refusal`, returned unless hound can read the header).
+fn decode_wav_with_hound<E: From<AudioError>>(
+    path: &Path,
+    mixer: &mut MonoMixer,
+    drain: &mut dyn FnMut(&mut MonoMixer) -> Result<(), E>,
+    refusal: AudioError,
+) -> Result<(), E> {
+    let Ok(mut reader) = hound::WavReader::open(path) else { return Err(refusal.into()) };
+    let spec = reader.spec();
+    let channels = usize::from(spec.channels);
+    if channels == 0 {
+        return Err(refusal.into());
+    }
+    mixer.check_rate(path, spec.sample_rate)?;
+    mixer.expected_samples = Some(u64::from(reader.duration()));
+    // Integers are scaled so full scale is ±1, as symphonia does.
+    let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
+    let mut samples: Box<dyn Iterator<Item = hound::Result<f32>>> = match spec.sample_format {
+        hound::SampleFormat::Float => Box::new(reader.samples::<f32>()),
+        hound::SampleFormat::Int => Box::new(reader.samples::<i32>().map(move |s| s.map(|s| s as f32 * scale))),
+    };
+    let mut interleaved = Vec::with_capacity(channels * 4096);
+    loop {
+        interleaved.clear();
+        for sample in samples.by_ref().take(channels * 4096) {
+            match sample {
+                Ok(sample) => interleaved.push(sample),
+                Err(e) if mixer.is_empty() && interleaved.is_empty() => {
+                    return Err(AudioError::Corrupt { path: path.to_path_buf(), reason: e.to_string() }.into())
+                }
+                // Damaged or cut short after good audio: keep what was read, as for a truncated file.
+                Err(_) => break,
+            }
+        }
+        if interleaved.len() < channels {
+            return Ok(());
+        }
+        mixer.push_interleaved(&interleaved, channels);
+        drain(mixer)?;
+    }
 }
 
 /// Runs decoder set-up, turning a panic inside the decoder library into a "corrupt" error (and
@@ -316,13 +367,19 @@ impl MonoMixer {
         if !reusable {
             self.scratch = Some((SampleBuffer::new(capacity, spec), spec));
         }
-        if let Some((scratch, _)) = self.scratch.as_mut() {
-            scratch.copy_interleaved_ref(buffer);
-            let before = self.samples.len();
-            append_mono(&mut self.samples, scratch.samples(), channels);
-            self.total += (self.samples.len() - before) as u64;
+        if let Some(mut scratch) = self.scratch.take() {
+            scratch.0.copy_interleaved_ref(buffer);
+            self.push_interleaved(scratch.0.samples(), channels);
+            self.scratch = Some(scratch);
         }
         Ok(())
+    }
+
+    /// Mixes whole frames of `interleaved` (`channels` samples each; a partial last frame is dropped).
+    fn push_interleaved(&mut self, interleaved: &[f32], channels: usize) {
+        let before = self.samples.len();
+        append_mono(&mut self.samples, interleaved, channels);
+        self.total += (self.samples.len() - before) as u64;
     }
 
     fn check_rate(&mut self, path: &Path, rate: u32) -> Result<(), AudioError> {
@@ -440,6 +497,36 @@ mod tests {
             writer.write_sample(s).unwrap();
         }
         writer.finalize().unwrap();
+    }
+
+    #[test]
+    fn wavs_with_more_channels_than_symphonia_reads_decode_like_any_other() {
+        let dir = tempfile::tempdir().unwrap();
+        for channels in [27u16, 64] {
+            // Channel k holds k * 256 in every frame; the mono mix is their mean.
+            let path = dir.path().join(format!("{channels}ch.wav"));
+            let frames: Vec<Vec<i16>> = (0..9000).map(|_| (0..channels).map(|k| k as i16 * 256).collect()).collect();
+            write_wav_i16(&path, channels, 48_000, &frames);
+            let expected = (channels - 1) as f32 / 2.0 * 256.0 / 32768.0;
+            let audio = decode_file(&path).unwrap();
+            assert_eq!((audio.sample_rate, audio.samples.len()), (48_000, 9000));
+            assert!(audio.samples.iter().all(|&s| (s - expected).abs() < 1e-6), "{channels} channels");
+            let mut streamed = 0;
+            decode_file_in_blocks(&path, |block, info| -> Result<(), AudioError> {
+                assert_eq!(info.expected_samples, Some(9000));
+                streamed += block.len();
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(streamed, 9000);
+        }
+        // Damaged beyond what either decoder reads: still a clear "corrupt" error naming the file.
+        let path = dir.path().join("27ch.wav");
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.truncate(60);
+        std::fs::write(&path, bytes).unwrap();
+        let err = decode_file(&path).unwrap_err();
+        assert!(err.to_string().contains("27ch.wav"), "{err}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (or the voiced span, pauses kept, for models that ask for it) → window embeddings. The
 //! analyzer does the same per hop on a stream.
 
-use crate::frontend::{frames_of_clip, frames_to_embed};
+use crate::frontend::{frames_of_clip, frames_to_embed, Frames, Frontend};
 use crate::model::{mean_direction, Model};
 
 /// The window embeddings of a clip's voiced frames: what enrolment stores for a singer.
@@ -13,10 +13,72 @@ pub fn clip_window_embeddings(
     rate: u32,
     floor_db: f32,
 ) -> Result<Vec<Vec<f32>>, String> {
-    let meta = model.metadata();
-    let frames = frames_of_clip(&meta.frontend, samples, rate)?;
-    let voiced = frames_to_embed(&frames.mel, &frames.level_db, meta.frontend.n_mels, floor_db, meta.keep_pauses);
-    model.window_embeddings(&voiced).map_err(|e| e.to_string())
+    let mut embedder = ClipEmbedder::new(model, rate, floor_db)?;
+    embedder.push(samples)?;
+    embedder.finish()
+}
+
+/// Longest run of frames embedded at once, in seconds. A clip up to this long is embedded as
+/// one piece; a longer one (a whole concert used for enrolment) in consecutive pieces of this
+/// length (the last one up to twice as long, never a scrap), so memory stays bounded whatever
+/// the duration and the result does not depend on how the clip was split into blocks. An
+/// enrolment clip is rarely over 2 minutes; for a recording that is, a window lost at each
+/// 1-minute seam is nothing.
+pub const CLIP_PIECE_S: f64 = 60.0;
+
+/// [`clip_window_embeddings`] for a clip that arrives in blocks (a file being decoded).
+pub struct ClipEmbedder<'m> {
+    model: &'m Model,
+    frontend: Frontend,
+    frames: Frames,
+    piece_frames: usize,
+    floor_db: f32,
+    windows: Vec<Vec<f32>>,
+}
+
+impl<'m> ClipEmbedder<'m> {
+    pub fn new(model: &'m Model, rate: u32, floor_db: f32) -> Result<Self, String> {
+        let cfg = &model.metadata().frontend;
+        let piece_frames = (CLIP_PIECE_S / cfg.frame_period_s()).ceil() as usize;
+        Ok(Self {
+            model,
+            frontend: Frontend::new(cfg, rate)?,
+            frames: Frames::default(),
+            piece_frames,
+            floor_db,
+            windows: Vec::new(),
+        })
+    }
+
+    pub fn push(&mut self, samples: &[f32]) -> Result<(), String> {
+        self.frontend.push(samples, &mut self.frames);
+        while self.frames.len() >= 2 * self.piece_frames {
+            self.embed_first(self.piece_frames)?;
+        }
+        Ok(())
+    }
+
+    /// The window embeddings of everything pushed.
+    pub fn finish(mut self) -> Result<Vec<Vec<f32>>, String> {
+        self.frontend.finish(&mut self.frames);
+        while self.frames.len() >= 2 * self.piece_frames {
+            self.embed_first(self.piece_frames)?;
+        }
+        self.embed_first(self.frames.len())?;
+        Ok(self.windows)
+    }
+
+    /// Embeds the first `count` frames held and lets them go.
+    fn embed_first(&mut self, count: usize) -> Result<(), String> {
+        let meta = self.model.metadata();
+        let n_mels = meta.frontend.n_mels;
+        let (mel, level_db) = (&self.frames.mel[..count * n_mels], &self.frames.level_db[..count]);
+        let voiced = frames_to_embed(mel, level_db, n_mels, self.floor_db, meta.keep_pauses);
+        self.windows.extend(self.model.window_embeddings(&voiced).map_err(|e| e.to_string())?);
+        self.frames.mel.drain(..count * n_mels);
+        self.frames.level_db.drain(..count);
+        Ok(())
+    }
 }
 
 /// One embedding for a test unit. A unit is always scored, so when none of its frames is
@@ -30,4 +92,10 @@ pub fn unit_embedding(model: &Model, samples: &[f32], rate: u32, floor_db: f32) 
     }
     let windows = model.window_embeddings(&voiced).map_err(|e| e.to_string())?;
     Ok((!windows.is_empty()).then(|| mean_direction(&windows)))
+}
+
+/// Whether any frame of a clip reaches `floor_db`: a clip with none holds no voice to identify.
+pub fn clip_has_voice(model: &Model, samples: &[f32], rate: u32, floor_db: f32) -> Result<bool, String> {
+    let frames = frames_of_clip(&model.metadata().frontend, samples, rate)?;
+    Ok(frames.level_db.iter().any(|&db| db >= floor_db))
 }

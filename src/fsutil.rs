@@ -5,10 +5,56 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// Distinguishes temp files made by concurrent calls within one process; the pid in the name
 /// distinguishes processes.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Temp files being written right now, for [`remove_temp_files_on_termination`].
+static TEMP_FILES_IN_PROGRESS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Makes SIGINT, SIGTERM and SIGHUP remove the temp files of saves in progress before the
+/// process ends as the signal asks (so the exit status still says "killed by SIGTERM").
+/// For programs, not plugins: a host owns its own signals. The target files are untouched:
+/// a save that had not been renamed into place simply did not happen.
+#[cfg(unix)]
+pub fn remove_temp_files_on_termination() -> io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    std::thread::Builder::new().name("signals".into()).spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            // A panicked saver cannot have left the list in a state worth less than trying.
+            let temps = TEMP_FILES_IN_PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
+            for temp in temps.iter() {
+                let _ = fs::remove_file(temp);
+            }
+            // Keep holding the list: no save may register (and start) a new temp file now.
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            std::process::exit(128 + signal);
+        }
+    })?;
+    Ok(())
+}
+
+/// Keeps a temp file on the list of saves in progress while it lives.
+struct TempGuard(PathBuf);
+
+impl TempGuard {
+    fn register(path: &Path) -> TempGuard {
+        TEMP_FILES_IN_PROGRESS.lock().unwrap_or_else(|e| e.into_inner()).push(path.to_path_buf());
+        TempGuard(path.to_path_buf())
+    }
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        let mut temps = TEMP_FILES_IN_PROGRESS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = temps.iter().position(|p| *p == self.0) {
+            temps.swap_remove(i);
+        }
+    }
+}
 
 /// Replaces `path` with `contents` atomically: readers see either the old file or the new one,
 /// never a mix, and the old file survives any failure.
@@ -45,6 +91,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     }
     remove_stale_temp_files(&target);
     let temp_path = temp_path_for(&target)?;
+    let _in_progress = TempGuard::register(&temp_path);
     let result = write_and_rename(&temp_path, &target, existing.as_ref(), contents);
     if result.is_err() {
         // Best effort: the temp file may not exist if creating it was what failed.

@@ -16,6 +16,18 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // The network's activations are megabytes each and their sizes vary with the input; glibc
+    // keeps such freed blocks in its heap (its mmap threshold rises after each big free), so
+    // the resident size creeps up. A fixed threshold gives them back to the system at once.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+    #[cfg(unix)]
+    if let Err(e) = singer_id::fsutil::remove_temp_files_on_termination() {
+        eprintln!("warning: cannot watch for Ctrl-C (a save interrupted now may leave a temp file): {e}");
+    }
     let args = cli::args::Cli::parse();
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,

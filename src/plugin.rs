@@ -88,6 +88,7 @@ impl Plugin for SingerId {
 
     fn filter_state(state: &mut PluginState) {
         params::filter_library_field(&mut state.fields);
+        params::note_missing_params(state);
     }
 
     fn activate(

@@ -176,3 +176,40 @@ fn instrumental_passages_read_no_voice_with_the_voice_head() {
     // Singing over the same accompaniment still reaches the singer scores.
     assert!(sung >= 50 && sung_voiced as f64 >= 0.95 * sung as f64, "{sung_voiced} of {sung} sung hops judged");
 }
+
+#[test]
+fn enrolment_embeddings_do_not_depend_on_blocks_and_long_clips_go_in_pieces() {
+    use singer_id::embed::{clip_window_embeddings, ClipEmbedder, CLIP_PIECE_S};
+    use singer_id::frontend::{frames_of_clip, frames_to_embed};
+    let model = Model::load_named("v1-cnn-int8").unwrap();
+    let demo = decode_file(&repo_path("demo/demo-track.flac")).unwrap();
+    let rate = demo.sample_rate;
+    // A clip shorter than a piece is embedded whole, exactly as frames → voiced → windows.
+    let meta = model.metadata();
+    let frames = frames_of_clip(&meta.frontend, &demo.samples, rate).unwrap();
+    let voiced = frames_to_embed(&frames.mel, &frames.level_db, meta.frontend.n_mels, -45.0, meta.keep_pauses);
+    let whole = model.window_embeddings(&voiced).unwrap();
+    assert_eq!(clip_window_embeddings(&model, &demo.samples, rate, -45.0).unwrap(), whole);
+    // A clip of 2.3 pieces: two pieces (the second takes the remainder), and the same windows
+    // whether it arrives at once or in odd blocks.
+    let long: Vec<f32> =
+        demo.samples.iter().copied().cycle().take((2.3 * CLIP_PIECE_S) as usize * rate as usize).collect();
+    let at_once = clip_window_embeddings(&model, &long, rate, -45.0).unwrap();
+    let mut embedder = ClipEmbedder::new(&model, rate, -45.0).unwrap();
+    let mut rng = Rng::new(7);
+    let mut rest = &long[..];
+    while !rest.is_empty() {
+        let (block, tail) = rest.split_at((1 + rng.below(20_000) as usize).min(rest.len()));
+        embedder.push(block).unwrap();
+        rest = tail;
+    }
+    assert_eq!(embedder.finish().unwrap(), at_once);
+    let frames = frames_of_clip(&meta.frontend, &long, rate).unwrap();
+    let voiced = frames_to_embed(&frames.mel, &frames.level_db, meta.frontend.n_mels, -45.0, meta.keep_pauses);
+    let unsplit = model.window_embeddings(&voiced).unwrap().len();
+    assert!(
+        at_once.len() < unsplit && at_once.len() + 3 >= unsplit,
+        "{} windows in pieces, {unsplit} whole",
+        at_once.len()
+    );
+}

@@ -434,3 +434,68 @@ fn concurrent_enrolments_into_one_library_keep_every_singer() {
     let out = singer_id(&["library", "--library", lib.to_str().unwrap(), "list"]);
     assert!(stdout(&out).starts_with("3 singer(s)"), "{}", stdout(&out));
 }
+
+#[test]
+fn a_save_killed_by_sigterm_leaves_no_temp_file_and_an_intact_library() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("big.json");
+    // A library big enough (about 40 MB) that its save takes a while to write and sync.
+    let model = singer_id::model::Model::load_named("v1-cnn-int8").unwrap();
+    let mut library = singer_id::library::SingerLibrary::new(model.metadata());
+    let mut rng = common::Rng::new(3);
+    let size = model.metadata().embedding_size;
+    for s in 0..100 {
+        let refs = (0..200).map(|_| (0..size).map(|_| rng.below(1000) as f32 / 1000.0 - 0.4).collect()).collect();
+        library.enroll(&format!("singer {s}"), refs).unwrap();
+    }
+    library.save(&lib).unwrap();
+    let before = std::fs::read(&lib).unwrap();
+    let temps = || -> Vec<PathBuf> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains(".tmp-"))
+            .collect()
+    };
+    let yuki = repo_path("demo/enroll/yuki.flac");
+    let mut killed_mid_save = 0;
+    for attempt in 0..5 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_singer-id"))
+            .args([
+                "--quiet",
+                "--model",
+                "v1-cnn-int8",
+                "enroll",
+                "-l",
+                lib.to_str().unwrap(),
+                "-n",
+                &format!("new {attempt}"),
+            ])
+            .arg(&yuki)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill it the moment its temp file appears, i.e. in the middle of the save.
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if !temps().is_empty() {
+                unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+                break child.wait().unwrap();
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        };
+        if status.signal() == Some(libc::SIGTERM) {
+            killed_mid_save += 1;
+            // Killed before the rename: the old library, byte for byte (or, if the signal
+            // came between rename and exit, the new one).
+            let now = singer_id::library::SingerLibrary::load(&lib).unwrap();
+            assert!(std::fs::read(&lib).unwrap() == before || now.get(&format!("new {attempt}")).is_some());
+        }
+        assert_eq!(temps(), Vec::<PathBuf>::new(), "attempt {attempt}: {status}");
+        singer_id::library::SingerLibrary::load(&lib).unwrap();
+    }
+    assert!(killed_mid_save > 0, "no attempt was killed during its save");
+}

@@ -121,3 +121,61 @@ fn metrics_from_a_scores_file_match_the_hand_computed_answers() {
     let out = Command::new(env!("CARGO_BIN_EXE_singer-id")).arg("metrics").arg(&scores).output().unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("scores.csv:2"));
 }
+
+#[test]
+fn eval_warns_about_what_would_skew_its_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = vec!["path,singer,group,role".to_string()];
+    for singer in demo_singers() {
+        let file = cut(dir.path(), &format!("{singer}-enrol.wav"), &format!("demo/enroll/{singer}.flac"), 0.0, 20.0);
+        rows.push(format!("{file},{singer},{singer}-enrol,enroll"));
+    }
+    // Test clips for two of the three singers; one row repeated word for word; one silent clip.
+    for (singer, start, end) in [("yuki", 5.0, 12.0), ("scott", 15.0, 22.0)] {
+        let file = cut(dir.path(), &format!("{singer}-test.wav"), "demo/demo-track.flac", start, end);
+        rows.push(format!("{file},{singer},{singer}-track,test"));
+    }
+    rows.push(rows.last().unwrap().clone());
+    common::write_wav(&dir.path().join("silence.wav"), &vec![0.0; 48_000], 16_000);
+    rows.push("silence.wav,yuki,yuki-silence,test".into());
+    let manifest = dir.path().join("manifest.csv");
+    std::fs::write(&manifest, rows.join("\n") + "\n").unwrap();
+    let eval = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_singer-id"))
+            .args(["--quiet", "eval", "--json", "--threshold", "0.5"])
+            .args(extra)
+            .arg(&manifest)
+            .output()
+            .unwrap()
+    };
+    let out = eval(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Both sung units right: the unmeasurable third singer does not pull macro_f1 to 0.667,
+    // the repeat is counted once and the silent clip not at all.
+    assert_eq!((m["units"].as_u64(), m["macro_f1"].as_f64()), (Some(2), Some(1.0)), "{m}");
+    let warnings: Vec<&str> = m["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(warnings[0].contains("line 7: repeats line 6"), "{warnings:?}");
+    assert!(warnings[1].contains("`erithacus` is enrolled but has no test clip"), "{warnings:?}");
+    assert!(warnings[2].contains("silence.wav: silent"), "{warnings:?}");
+    assert!(warnings.iter().all(|w| stderr.contains(&format!("warning: {w}"))), "{stderr}");
+    // A segment longer than every clip says so, rather than only "no test units".
+    let out = eval(&["--segment", "1e30"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("every test clip is shorter than the 1e30 s segment (the longest is 7.0 s)"),
+        "{stderr}"
+    );
+    // A file given two different labels is refused, naming both lines.
+    let conflicting = rows.join("\n").replace("silence.wav,yuki,yuki-silence,test", "scott-test.wav,yuki,x,test");
+    std::fs::write(&manifest, conflicting + "\n").unwrap();
+    let out = eval(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("is listed on line 6") && stderr.contains("again on line 8"),
+        "{stderr}"
+    );
+}

@@ -8,8 +8,8 @@ use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
 
 use singer_id::analyzer::DEFAULT_VOICE_FLOOR_DB;
-use singer_id::audio::decode_file;
-use singer_id::embed::clip_window_embeddings;
+use singer_id::audio::decode_file_in_blocks;
+use singer_id::embed::ClipEmbedder;
 use singer_id::eval::manifest::Manifest;
 use singer_id::eval::metrics::{compute_metrics, eer_threshold, per_singer, ScoredUnit, SingerResult};
 use singer_id::eval::runner::{enroll_clips, run_eval, EvalOptions, EvalProgress, EvalReport};
@@ -42,13 +42,11 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
     let mut windows = Vec::new();
     let mut seconds = 0.0;
     for file in files {
-        let audio = decode_file(file)?;
-        let found = clip_window_embeddings(&model, &audio.samples, audio.sample_rate, DEFAULT_VOICE_FLOOR_DB)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        let (found, duration_s) = clip_windows_of_file(&model, file)?;
         if found.is_empty() {
             progress.suspend(|| eprintln!("warning: {}: no voiced audio found, skipped", file.display()));
         }
-        seconds += audio.duration_s();
+        seconds += duration_s;
         windows.extend(found);
         progress.inc(1);
     }
@@ -77,6 +75,24 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
     Ok(())
 }
 
+/// The window embeddings of one enrolment file and its duration, decoded and embedded block by
+/// block: a 2-hour recording takes no more memory than a song.
+fn clip_windows_of_file(model: &Model, file: &Path) -> Result<(Vec<Vec<f32>>, f64)> {
+    let failed = |e: String| anyhow::anyhow!("{}: {e}", file.display());
+    let mut embedder = None;
+    let mut rate = 0;
+    let samples = decode_file_in_blocks(file, |block, info| -> Result<()> {
+        if embedder.is_none() {
+            rate = info.sample_rate;
+            embedder = Some(ClipEmbedder::new(model, rate, DEFAULT_VOICE_FLOOR_DB).map_err(failed)?);
+        }
+        embedder.as_mut().map_or(Ok(()), |e| e.push(block)).map_err(failed)
+    })?;
+    // decode_file_in_blocks fails when nothing decodes, so a block arrived and set the embedder.
+    let windows = embedder.map_or(Ok(Vec::new()), ClipEmbedder::finish).map_err(failed)?;
+    Ok((windows, samples as f64 / rate.max(1) as f64))
+}
+
 pub fn library(path: &Path, action: LibraryAction) -> Result<()> {
     // remove and rename need a library: load says why there is none, in the usual words.
     let missing = || SingerLibrary::load(path);
@@ -103,8 +119,11 @@ fn evaluate(global: &GlobalArgs, manifest_path: &Path, opts: &EvalOptions, model
         EvalProgress::Start(n) => progress.set_length(n as u64),
         EvalProgress::Clip => progress.inc(1),
     })
-    .map_err(|e| anyhow::anyhow!(e))?;
+    .map_err(|e| anyhow::anyhow!("{}: {e}", manifest_path.display()))?;
     progress.finish_and_clear();
+    for warning in &report.warnings {
+        eprintln!("warning: {warning}");
+    }
     Ok(report)
 }
 
@@ -130,10 +149,11 @@ pub fn eval(
     };
     let report = evaluate(global, manifest, &opts, &model)?;
     let (per_singer, confusion) = per_singer(&report.singers, &report.units)?;
-    // The protocol's keys, then the per-singer breakdown and the confusion matrix.
+    // The protocol's keys, then the per-singer breakdown, the confusion matrix and warnings.
     let mut value = serde_json::to_value(&report.metrics)?;
     value["per_singer"] = serde_json::to_value(&per_singer)?;
     value["confusion"] = serde_json::json!({ "singers": report.singers, "counts": confusion });
+    value["warnings"] = serde_json::to_value(&report.warnings)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {

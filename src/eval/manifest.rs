@@ -49,6 +49,9 @@ pub struct Entry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
     pub entries: Vec<Entry>,
+    /// What was accepted but looked like a mistake (a row repeated word for word, dropped),
+    /// for the user to read.
+    pub warnings: Vec<String>,
 }
 
 /// What is wrong with a manifest. Line numbers count from 1, the header being line 1.
@@ -84,6 +87,12 @@ pub enum ManifestError {
         path.display()
     )]
     SharedGroup { path: PathBuf, group: String, enroll_line: u64, test_line: u64 },
+    #[error(
+        "manifest {}: {} is listed on line {first_line} ({first}) and again on line {line} \
+         ({again}); a file has one singer and one role",
+        path.display(), file.display()
+    )]
+    ConflictingRows { path: PathBuf, file: PathBuf, first_line: u64, first: String, line: u64, again: String },
 }
 
 /// Positions of the required columns in the header.
@@ -120,8 +129,9 @@ impl Manifest {
             let entry = parse_entry(&record, &columns, &base, manifest_path, line)?;
             rows.push((line, entry));
         }
+        let warnings = drop_repeated_rows(&mut rows, manifest_path)?;
         validate(&rows, manifest_path)?;
-        Ok(Manifest { entries: rows.into_iter().map(|(_, entry)| entry).collect() })
+        Ok(Manifest { entries: rows.into_iter().map(|(_, entry)| entry).collect(), warnings })
     }
 
     /// Singers that have enroll rows, sorted and unique: the closed set the system knows.
@@ -211,6 +221,43 @@ fn parse_entry(
 }
 
 /// Checks the rules that concern the manifest as a whole.
+/// A file listed twice would count twice: an exact repeat is dropped (with a warning), a file
+/// listed with two different singers or roles is an error (which label is true?).
+fn drop_repeated_rows(rows: &mut Vec<(u64, Entry)>, path: &Path) -> Result<Vec<String>, ManifestError> {
+    let describe = |e: &Entry| format!("{} `{}`, group `{}`", e.role, e.singer, e.group);
+    let mut first_row: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    let mut warnings = Vec::new();
+    let mut kept = Vec::with_capacity(rows.len());
+    for (line, entry) in rows.drain(..) {
+        match first_row.get(&entry.path) {
+            Some(&i) => {
+                let (first_line, first): &(u64, Entry) = &kept[i];
+                if *first != entry {
+                    return Err(ManifestError::ConflictingRows {
+                        path: path.to_path_buf(),
+                        file: entry.path.clone(),
+                        first_line: *first_line,
+                        first: describe(first),
+                        line,
+                        again: describe(&entry),
+                    });
+                }
+                warnings.push(format!(
+                    "manifest {}, line {line}: repeats line {first_line} ({}); counted once",
+                    path.display(),
+                    entry.path.display()
+                ));
+            }
+            None => {
+                first_row.insert(entry.path.clone(), kept.len());
+                kept.push((line, entry));
+            }
+        }
+    }
+    *rows = kept;
+    Ok(warnings)
+}
+
 fn validate(rows: &[(u64, Entry)], path: &Path) -> Result<(), ManifestError> {
     let path_buf = || path.to_path_buf();
     if rows.is_empty() {

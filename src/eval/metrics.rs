@@ -247,7 +247,7 @@ pub struct SingerResult {
 
 /// Per-singer precision, recall and F1, and the closed-set confusion matrix
 /// (`confusion[truth][predicted]`, both in the order of `singers`), over the units of enrolled
-/// singers. The mean of the F1s is `Metrics::macro_f1`.
+/// singers. The mean of the F1s of the singers with units or predictions is `Metrics::macro_f1`.
 pub fn per_singer(
     singers: &[String],
     units: &[ScoredUnit],
@@ -297,17 +297,14 @@ fn macro_f1(n_singers: usize, enrolled: &[(usize, &ScoredUnit)]) -> Option<f64> 
             fn_[truth] += 1;
         }
     }
-    let f1_sum: f64 = (0..n_singers)
-        .map(|s| {
-            let denominator = 2 * tp[s] + fp[s] + fn_[s];
-            if tp[s] == 0 {
-                0.0
-            } else {
-                (2 * tp[s]) as f64 / denominator as f64
-            }
-        })
-        .sum();
-    Some(f1_sum / n_singers as f64)
+    // Averaged over the singers that occur, as truth or as prediction: an enrolled singer with
+    // no test unit that is never predicted has no F1 to measure (counting it as 0 would mark
+    // a perfect run as 0.667 with one such singer of three).
+    let measured: Vec<f64> = (0..n_singers)
+        .filter(|&s| tp[s] + fp[s] + fn_[s] > 0)
+        .map(|s| (2 * tp[s]) as f64 / (2 * tp[s] + fp[s] + fn_[s]) as f64)
+        .collect();
+    Some(measured.iter().sum::<f64>() / measured.len() as f64)
 }
 
 /// EER over every (unit, enrolled singer) trial; impostor units give only non-targets.
@@ -411,6 +408,18 @@ mod tests {
         // (0.45+0.5)/2 = 0.475: threshold = 0.425 + 5/11 * 0.05 = 0.447727...
         let t = eer_threshold(&singers, &units).unwrap().unwrap();
         assert!((f64::from(t) - (0.425 + 5.0 / 11.0 * 0.05)).abs() < 1e-5, "{t}");
+    }
+
+    #[test]
+    fn a_singer_without_test_units_and_never_predicted_does_not_count_in_macro_f1() {
+        let singers: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let unit = |truth: &str, scores: [f32; 3]| ScoredUnit { truth: truth.into(), scores: scores.to_vec() };
+        let mut units = vec![unit("a", [0.9, 0.1, 0.2]), unit("b", [0.1, 0.8, 0.3])];
+        assert_eq!(compute_metrics(&singers, &units, 0.5).unwrap().macro_f1, Some(1.0));
+        // Once `c` is predicted (wrongly) it is measured: F1 0 for c, 2/3 for b.
+        units.push(unit("b", [0.1, 0.2, 0.9]));
+        let m = compute_metrics(&singers, &units, 0.5).unwrap();
+        assert!(close(m.macro_f1.unwrap(), (1.0 + 2.0 / 3.0 + 0.0) / 3.0), "{:?}", m.macro_f1);
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Runs the evaluation protocol end to end with a model: enrol from the manifest's `enroll`
 //! clips, score every test unit (whole clip or S-second segment), compute the metrics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::audio::decode_file;
-use crate::embed::{clip_window_embeddings, unit_embedding};
+use crate::embed::{clip_has_voice, clip_window_embeddings, unit_embedding};
 use crate::library::{Scoring, SingerLibrary};
 use crate::model::Model;
 
@@ -26,6 +26,9 @@ pub struct EvalReport {
     pub metrics: Metrics,
     pub singers: Vec<String>,
     pub units: Vec<ScoredUnit>,
+    /// What the user should know about the numbers: rows dropped, clips skipped, singers that
+    /// cannot be measured.
+    pub warnings: Vec<String>,
 }
 
 /// Progress events, for a progress bar.
@@ -71,20 +74,38 @@ pub fn run_eval(
     let library = enroll_clips(model, enroll, opts.voice_floor_db, || progress(EvalProgress::Clip))?;
     let singers: Vec<String> = library.names().into_iter().map(String::from).collect();
 
-    let mut units = Vec::new();
+    let mut warnings = manifest.warnings.clone();
+    let tested: BTreeSet<&str> = manifest.with_role(Role::Test).map(|e| e.singer.as_str()).collect();
+    for singer in singers.iter().filter(|s| !tested.contains(s.as_str())) {
+        warnings
+            .push(format!("`{singer}` is enrolled but has no test clip: it is left out of macro_f1 unless predicted"));
+    }
+    let (mut units, mut longest_s) = (Vec::new(), 0f64);
     for entry in manifest.entries.iter().filter(|e| e.role == Role::Test) {
         let audio = decode_file(&entry.path).map_err(|e| e.to_string())?;
         let rate = audio.sample_rate;
+        longest_s = longest_s.max(audio.duration_s());
+        let named = |e: String| format!("{}: {e}", entry.path.display());
+        // A clip without any voice says nothing about who sings; scored, it would count as a
+        // wrong answer. (Silent stretches inside a voiced clip are scored: live meets them too.)
+        if !clip_has_voice(model, &audio.samples, rate, opts.voice_floor_db).map_err(named)? {
+            warnings.push(format!(
+                "{}: silent (no frame reaches {} dBFS); skipped",
+                entry.path.display(),
+                opts.voice_floor_db
+            ));
+            progress(EvalProgress::Clip);
+            continue;
+        }
         let pieces: Vec<&[f32]> = match opts.segment_s {
             None => vec![&audio.samples[..]],
             Some(s) => {
-                let len = (s * rate as f64).round() as usize;
+                let len = (s * rate as f64).round().min(usize::MAX as f64) as usize;
                 audio.samples.chunks_exact(len.max(1)).collect()
             }
         };
         for piece in pieces {
-            let embedding = unit_embedding(model, piece, rate, opts.voice_floor_db)
-                .map_err(|e| format!("{}: {e}", entry.path.display()))?;
+            let embedding = unit_embedding(model, piece, rate, opts.voice_floor_db).map_err(named)?;
             let scores = match embedding {
                 Some(e) => library.score(&e, opts.scoring),
                 None => vec![f32::NAN; singers.len()],
@@ -93,6 +114,17 @@ pub fn run_eval(
         }
         progress(EvalProgress::Clip);
     }
+    if units.is_empty() {
+        return Err(match opts.segment_s {
+            Some(s) if s > longest_s => {
+                let segment = if s < 1e6 { s.to_string() } else { format!("{s:e}") };
+                format!(
+                    "no test units: every test clip is shorter than the {segment} s segment (the longest is {longest_s:.1} s)"
+                )
+            }
+            _ => "no test units: every test clip is silent".to_string(),
+        });
+    }
     let metrics = compute_metrics(&singers, &units, opts.threshold).map_err(|e| e.to_string())?;
-    Ok(EvalReport { metrics, singers, units })
+    Ok(EvalReport { metrics, singers, units, warnings })
 }

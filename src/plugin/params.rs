@@ -48,6 +48,9 @@ pub struct SingerIdParams {
     /// "ok" or why the model or the library was refused (output only).
     #[persist = "status"]
     pub status: StatusField,
+    /// Parameters the last loaded state could not give a value (filled in by `filter_state`).
+    #[persist = "restored_defaults"]
+    pub restored_defaults: RestoredDefaults,
 
     /// Which input the analysis listens to.
     #[id = "input"]
@@ -72,9 +75,11 @@ impl Default for SingerIdParams {
     fn default() -> Self {
         let library = Arc::new(Mutex::new(LibraryState::default()));
         let model_error = Arc::new(Mutex::new(None));
+        let restored_defaults = RestoredDefaults::default();
         Self {
             editor_state: Arc::new(Mutex::new(EditorPrefs::default())),
-            status: StatusField { library: library.clone(), model_error },
+            status: StatusField { library: library.clone(), model_error, restored_defaults: restored_defaults.clone() },
+            restored_defaults,
             library,
             decisions: DecisionLog::default(),
             input: EnumParam::new("Input", InputChannel::Mid),
@@ -241,6 +246,8 @@ pub struct StatusField {
     library: Arc<Mutex<LibraryState>>,
     /// Why the model failed to load, if it did.
     pub model_error: Arc<Mutex<Option<String>>>,
+    /// Shared with [`SingerIdParams::restored_defaults`].
+    restored_defaults: RestoredDefaults,
 }
 
 impl StatusField {
@@ -248,9 +255,13 @@ impl StatusField {
         if let Some(e) = self.model_error.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             return format!("model not loaded: {e}");
         }
-        match &self.library.lock().unwrap_or_else(|e| e.into_inner()).refused {
+        let library = match &self.library.lock().unwrap_or_else(|e| e.into_inner()).refused {
             Some(reason) => format!("library refused, running with an empty one: {reason}"),
             None => "ok".to_string(),
+        };
+        match self.restored_defaults.0.lock().unwrap_or_else(|e| e.into_inner()).as_slice() {
+            [] => library,
+            ids => format!("{library}; unreadable in the saved state, back to default: {}", ids.join(", ")),
         }
     }
 }
@@ -264,6 +275,38 @@ impl<'a> PersistentField<'a, String> for StatusField {
     {
         f(&self.text())
     }
+}
+
+/// Ids of the parameters that the last loaded state held no readable value for (a damaged or
+/// hand-edited project, or one saved before the parameter existed); they start at their
+/// defaults, and the status line names them. Never saved: it describes one load.
+#[derive(Debug, Clone, Default)]
+pub struct RestoredDefaults(Arc<Mutex<Vec<String>>>);
+
+impl<'a> PersistentField<'a, Vec<String>> for RestoredDefaults {
+    fn set(&self, ids: Vec<String>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = ids;
+    }
+
+    fn map<F, R>(&self, f: F) -> R
+    where
+        F: Fn(&Vec<String>) -> R,
+    {
+        f(&Vec::new())
+    }
+}
+
+/// Records in `state` which of the plugin's parameters it has no readable value for (an
+/// unreadable value is dropped on reading by nice-plug-core, as patched in `vendor/`), for
+/// [`RestoredDefaults`] to pick up when the fields are loaded.
+pub fn note_missing_params(state: &mut PluginState) {
+    let missing: Vec<String> = SingerIdParams::default()
+        .param_map()
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .filter(|id| !state.params.contains_key(id))
+        .collect();
+    state.fields.insert("restored_defaults".into(), serde_json::to_string(&missing).unwrap_or_default());
 }
 
 /// Key of the object that stands for library text in a state that is not JSON at all.

@@ -237,3 +237,34 @@ fn damaged_state_is_refused_cleanly() {
         assert_bit_exact(&short, &l, "after a refused library");
     }
 }
+
+#[test]
+fn an_unreadable_parameter_value_resets_that_parameter_and_keeps_the_library() {
+    let mut plugin = Instance::load(&plugin_path()).unwrap();
+    let library = demo_library();
+    let mut state: serde_json::Value =
+        serde_json::from_slice(state_json(&state_with_library(&library.to_json()))).unwrap();
+    state["params"]["smoothing"] = serde_json::json!({ "f32": 2.5 });
+    // serde_json cannot hold 1e999 in any number type: this must go in as raw text.
+    let text = serde_json::to_string(&state).unwrap();
+    let threshold = serde_json::to_string(&state["params"]["threshold"]).unwrap();
+    let text = text.replacen(&format!("\"threshold\":{threshold}"), "\"threshold\":{\"f32\":1e999}", 1);
+    assert!(text.contains("1e999"));
+    plugin.load_state(&state_from_json(text.as_bytes())).unwrap();
+    let saved = plugin.save_state().unwrap();
+    let saved_fields = fields(&saved);
+    let status: String = serde_json::from_str(&saved_fields["status"]).unwrap();
+    assert_eq!(status, "ok; unreadable in the saved state, back to default: threshold");
+    let kept =
+        singer_id::library::SingerLibrary::from_json(&saved_fields["library"], std::path::Path::new("state")).unwrap();
+    assert_eq!(kept.names(), library.names());
+    // The readable parameter came back; the unreadable one is at its default.
+    let params = &serde_json::from_slice::<serde_json::Value>(state_json(&saved)).unwrap()["params"];
+    assert_eq!(params["smoothing"]["f32"], 2.5);
+    let default = singer_id::model::embedded::metadata().default_threshold;
+    assert!((params["threshold"]["f32"].as_f64().unwrap() - f64::from(default)).abs() < 1e-6, "{params}");
+    // A clean state clears the note.
+    plugin.load_state(&saved).unwrap();
+    let status: String = serde_json::from_str(&fields(&plugin.save_state().unwrap())["status"]).unwrap();
+    assert_eq!(status, "ok");
+}
