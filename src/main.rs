@@ -16,17 +16,17 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // The network's activations are megabytes each and their sizes vary with the input; glibc
-    // keeps such freed blocks in its heap (its mmap threshold rises after each big free), so
-    // the resident size creeps up. A fixed threshold gives them back to the system at once.
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called before any other thread exists.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
-    }
     #[cfg(unix)]
     if let Err(e) = singer_id::fsutil::remove_temp_files_on_termination() {
         eprintln!("warning: cannot watch for Ctrl-C (a save interrupted now may leave a temp file): {e}");
+    }
+    // The network's work buffers are up to megabytes each and change size with every window;
+    // glibc keeps such freed blocks in its heap (its mmap threshold rises after each big free),
+    // so the resident size crept up. A fixed threshold hands them back to the system at once.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator; no allocation is in flight on another thread.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
     }
     let args = cli::args::Cli::parse();
     match cli::run(args) {

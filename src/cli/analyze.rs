@@ -13,9 +13,9 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use singer_id::analyzer::{Analyzer, AnalyzerConfig};
+use singer_id::analyzer::{Analyzer, AnalyzerConfig, TOP_CANDIDATES};
 use singer_id::audio::decode_file_in_blocks;
-use singer_id::decision::{merge_segments, seconds_per_singer, Decision};
+use singer_id::decision::{merge_segments, seconds_per_singer, Candidate, Decision, Verdict};
 use singer_id::eval::songs::AUDIO_EXTENSIONS;
 use singer_id::fsutil::write_atomically;
 use singer_id::library::SingerLibrary;
@@ -347,7 +347,7 @@ pub fn analyze_file(
     with_envelope: bool,
 ) -> Result<Analysis> {
     enum Runner {
-        Live(Analyzer, Vec<Decision>),
+        Live(Analyzer, Vec<Decision>, CompactDecisions),
         Song(SongAnalyzer),
     }
     let named = |e: String| anyhow::anyhow!("{}: {e}", file.display());
@@ -363,7 +363,10 @@ pub fn analyze_file(
                 progress.set_length(info.expected_samples.unwrap_or(0));
                 let (model, library, cfg) = (model.clone(), library.clone(), cfg.clone());
                 runner.insert(match tuning.mode {
-                    Mode::Live => Runner::Live(Analyzer::new(model, library, cfg, rate).map_err(named)?, Vec::new()),
+                    Mode::Live => {
+                        let analyzer = Analyzer::new(model, library, cfg, rate).map_err(named)?;
+                        Runner::Live(analyzer, Vec::new(), CompactDecisions::default())
+                    }
                     Mode::Song => {
                         Runner::Song(SongAnalyzer::new(model, library, cfg, song_config(tuning), rate).map_err(named)?)
                     }
@@ -371,7 +374,7 @@ pub fn analyze_file(
             }
         };
         match runner {
-            Runner::Live(analyzer, out) => analyzer.push(block, out),
+            Runner::Live(analyzer, due, kept) => analyzer.push(block, due).map(|()| kept.take(due)),
             Runner::Song(analyzer) => analyzer.push(block),
         }
         .map_err(|e| named(e.to_string()))?;
@@ -382,7 +385,10 @@ pub fn analyze_file(
         Ok(())
     })?;
     let decisions = match runner {
-        Some(Runner::Live(mut analyzer, mut out)) => analyzer.finish(&mut out).map(|()| out),
+        Some(Runner::Live(mut analyzer, mut due, mut kept)) => analyzer.finish(&mut due).map(|()| {
+            kept.take(&mut due);
+            kept.expand()
+        }),
         Some(Runner::Song(analyzer)) => analyzer.finish(),
         None => Ok(Vec::new()),
     }
@@ -394,10 +400,107 @@ pub fn analyze_file(
     })
 }
 
+/// The decisions of a live analysis, kept without a heap allocation per decision. Each
+/// `Decision` owns a few small strings; kept alive between the network's short-lived work
+/// buffers, those pinned freed memory so that glibc's heap grew with the length of the file
+/// (a 2-hour analysis passed 430 MB). Here they are rows of plain numbers, names by index,
+/// turned back into decisions once the network is done.
+#[derive(Default)]
+struct CompactDecisions {
+    names: Vec<String>,
+    rows: Vec<CompactDecision>,
+}
+
+#[derive(Clone, Copy)]
+struct CompactDecision {
+    start_s: f64,
+    end_s: f64,
+    /// Index into `names`, or [`UNKNOWN`] / [`NO_VOICE`].
+    verdict: u32,
+    confidence: f32,
+    top: [(u32, f32); TOP_CANDIDATES],
+    top_len: u8,
+}
+
+const UNKNOWN: u32 = u32::MAX;
+const NO_VOICE: u32 = u32::MAX - 1;
+
+impl CompactDecisions {
+    /// Moves `decisions` in (leaving it empty, its capacity reused).
+    fn take(&mut self, decisions: &mut Vec<Decision>) {
+        for d in decisions.drain(..) {
+            let verdict = match &d.verdict {
+                Verdict::Singer(name) => self.index_of(name),
+                Verdict::Unknown => UNKNOWN,
+                Verdict::NoVoice => NO_VOICE,
+            };
+            let mut top = [(0, 0.0); TOP_CANDIDATES];
+            let top_len = d.top.len().min(TOP_CANDIDATES);
+            for (slot, candidate) in top.iter_mut().zip(&d.top) {
+                *slot = (self.index_of(&candidate.singer), candidate.score);
+            }
+            let (start_s, end_s, confidence) = (d.start_s, d.end_s, d.confidence);
+            self.rows.push(CompactDecision { start_s, end_s, verdict, confidence, top, top_len: top_len as u8 });
+        }
+    }
+
+    fn index_of(&mut self, name: &str) -> u32 {
+        match self.names.iter().position(|n| n == name) {
+            Some(i) => i as u32,
+            None => {
+                self.names.push(name.to_string());
+                (self.names.len() - 1) as u32
+            }
+        }
+    }
+
+    fn expand(self) -> Vec<Decision> {
+        let name = |i: u32| self.names[i as usize].clone();
+        self.rows
+            .iter()
+            .map(|row| Decision {
+                start_s: row.start_s,
+                end_s: row.end_s,
+                verdict: match row.verdict {
+                    UNKNOWN => Verdict::Unknown,
+                    NO_VOICE => Verdict::NoVoice,
+                    i => Verdict::Singer(name(i)),
+                },
+                confidence: row.confidence,
+                top: row.top[..usize::from(row.top_len)]
+                    .iter()
+                    .map(|&(i, score)| Candidate { singer: name(i), score })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use singer_id::decision::Verdict;
+
+    #[test]
+    fn compact_decisions_come_back_unchanged() {
+        let candidate = |singer: &str, score| Candidate { singer: singer.into(), score };
+        let decision =
+            |start_s: f64, verdict, top| Decision { start_s, end_s: start_s + 0.5, verdict, confidence: 0.7, top };
+        let decisions = vec![
+            decision(0.0, Verdict::NoVoice, vec![]),
+            decision(
+                0.5,
+                Verdict::Singer("Ann".into()),
+                vec![candidate("Ann", 0.9), candidate("Bo", 0.2), candidate("Cy", 0.1)],
+            ),
+            decision(1.0, Verdict::Unknown, vec![candidate("Cy", 0.3)]),
+            decision(1.5, Verdict::Singer("Bo".into()), vec![candidate("Bo", 0.8), candidate("Ann", 0.4)]),
+        ];
+        let (mut compact, mut due) = (CompactDecisions::default(), decisions[..2].to_vec());
+        compact.take(&mut due);
+        assert!(due.is_empty());
+        compact.take(&mut decisions[2..].to_vec());
+        assert_eq!(compact.expand(), decisions);
+    }
 
     #[test]
     fn folders_are_searched_for_audio_and_keep_their_layout() {
