@@ -15,6 +15,7 @@ pub mod frontend;
 pub mod fsutil;
 pub mod library;
 pub mod model;
+pub mod osc;
 pub mod plot;
 pub mod plugin;
 pub mod song;

@@ -499,3 +499,87 @@ fn a_save_killed_by_sigterm_leaves_no_temp_file_and_an_intact_library() {
     }
     assert!(killed_mid_save > 0, "no attempt was killed during its save");
 }
+
+#[test]
+fn osc_messages_follow_the_timeline_in_order() {
+    use rosc::{OscPacket, OscType};
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    listener.set_read_timeout(Some(std::time::Duration::from_secs(300))).unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    // Receive while the analysis runs, so no message waits in the socket buffer, until the
+    // test's own end marker (sent once the command has exited, so it comes last).
+    let receiver = std::thread::spawn(move || {
+        let (mut messages, mut buf) = (Vec::new(), [0u8; 1536]);
+        loop {
+            let n = listener.recv(&mut buf).expect("messages arrive");
+            match rosc::decoder::decode_udp(&buf[..n]).unwrap().1 {
+                OscPacket::Message(m) if m.addr == "/test/end" => return messages,
+                OscPacket::Message(m) => messages.push(m),
+                other => panic!("not a message: {other:?}"),
+            }
+        }
+    });
+    let (track, timeline) = (repo_path("demo/demo-track.flac"), dir.path().join("t.json"));
+    let out = singer_id(&[
+        "analyze",
+        track.to_str().unwrap(),
+        "--library",
+        lib.to_str().unwrap(),
+        "--mode",
+        "live",
+        "--osc",
+        &target,
+        "-o",
+        timeline.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let end = rosc::OscPacket::Message(rosc::OscMessage { addr: "/test/end".into(), args: vec![] });
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender.send_to(&rosc::encoder::encode(&end).unwrap(), &target).unwrap();
+    let messages = receiver.join().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&timeline).unwrap()).unwrap();
+    let decisions = json["decisions"].as_array().unwrap();
+    // Expected: the verdict whenever it changes, then every hop's candidates.
+    let mut expected = Vec::new();
+    let mut shown = None;
+    for d in decisions {
+        let label = match d["verdict"]["kind"].as_str().unwrap() {
+            "singer" => d["verdict"]["name"].as_str().unwrap().to_string(),
+            "unknown" => "unknown".to_string(),
+            _ => "no voice".to_string(),
+        };
+        if shown.as_ref() != Some(&label) {
+            let confidence = d["confidence"].as_f64().unwrap() as f32;
+            expected.push((
+                "/singer-id/singer".to_string(),
+                vec![OscType::String(label.clone()), OscType::Float(confidence)],
+            ));
+            shown = Some(label);
+        }
+        let top = d["top"].as_array().unwrap().iter().flat_map(|c| {
+            [OscType::String(c["singer"].as_str().unwrap().into()), OscType::Float(c["score"].as_f64().unwrap() as f32)]
+        });
+        expected.push(("/singer-id/scores".to_string(), top.collect()));
+    }
+    let got: Vec<(String, Vec<OscType>)> = messages.into_iter().map(|m| (m.addr, m.args)).collect();
+    assert_eq!(got.len(), expected.len());
+    assert_eq!(got, expected);
+    // Every demo singer is announced, in the order they sing.
+    let announced: Vec<String> = got
+        .iter()
+        .filter(|(address, _)| address == "/singer-id/singer")
+        .filter_map(|(_, args)| args[0].clone().string())
+        .filter(|name| common::demo_singers().contains(name))
+        .collect();
+    let mut order: Vec<String> =
+        demo_sections().into_iter().map(|(_, _, label)| label).filter(|l| common::demo_singers().contains(l)).collect();
+    order.dedup();
+    let mut first_seen = announced.clone();
+    first_seen.dedup();
+    assert!(order.iter().all(|s| first_seen.contains(s)), "announced {first_seen:?}, sung {order:?}");
+    // A bad target is refused before any work, by name.
+    let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap(), "--osc", "nowhere"]);
+    assert!(!out.status.success() && stderr(&out).contains("OSC target `nowhere`"), "{}", stderr(&out));
+}

@@ -20,6 +20,7 @@ use singer_id::eval::songs::AUDIO_EXTENSIONS;
 use singer_id::fsutil::write_atomically;
 use singer_id::library::SingerLibrary;
 use singer_id::model::Model;
+use singer_id::osc::OscSender;
 use singer_id::plot::{check_destination, draw_analysis, Envelope};
 use singer_id::song::{SongAnalyzer, SongConfig};
 use singer_id::timeline::{render, Format};
@@ -37,6 +38,8 @@ pub struct Outputs<'a> {
     pub jobs: Option<NonZeroUsize>,
     /// Picture of a single input's timeline (PNG).
     pub plot: Option<&'a Path>,
+    /// OSC listener (`HOST:PORT`) for a single input's decisions.
+    pub osc: Option<&'a str>,
 }
 
 pub fn analyze(
@@ -57,9 +60,13 @@ pub fn analyze(
     if batch && out.plot.is_some() {
         bail!("--plot draws the timeline of one file; analyse the file you want to see on its own");
     }
+    if batch && out.osc.is_some() {
+        bail!("--osc sends the decisions of one file; analyse the file you want to send on its own");
+    }
     if let Some(path) = out.plot {
         check_destination(path)?;
     }
+    let mut osc = out.osc.map(OscSender::connect).transpose()?;
     let model = load_model(&global.model)?;
     let model_name = model.metadata().name.clone();
     let library = load_library_for(library_path, &model)?;
@@ -72,8 +79,15 @@ pub fn analyze(
     if !batch {
         let file = &jobs[0].input;
         let progress = bar(global.quiet, 0, "analysing");
-        let Analysis { decisions, duration_s, envelope } =
-            analyze_file(model, library, cfg, tuning, file, &progress, out.plot.is_some())?;
+        let Analysis { decisions, duration_s, envelope } = analyze_file(
+            model,
+            library,
+            cfg,
+            tuning,
+            file,
+            &progress,
+            Extras { envelope: out.plot.is_some(), osc: osc.as_mut() },
+        )?;
         progress.finish_and_clear();
         if let Some(dir) = out.output_dir {
             write_timeline(&dir.join(&jobs[0].output_name), out.format, &decisions, file)?;
@@ -205,14 +219,21 @@ fn run_batch(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(job) = jobs.get(i) else { break };
-                    let result =
-                        analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, &job.input, &silent, false)
-                            .and_then(|Analysis { decisions, duration_s, .. }| {
-                                if let Some(dir) = out.output_dir {
-                                    write_timeline(&dir.join(&job.output_name), out.format, &decisions, &job.input)?;
-                                }
-                                Ok((decisions, duration_s))
-                            });
+                    let result = analyze_file(
+                        model.clone(),
+                        library.clone(),
+                        cfg.clone(),
+                        tuning,
+                        &job.input,
+                        &silent,
+                        Extras::default(),
+                    )
+                    .and_then(|Analysis { decisions, duration_s, .. }| {
+                        if let Some(dir) = out.output_dir {
+                            write_timeline(&dir.join(&job.output_name), out.format, &decisions, &job.input)?;
+                        }
+                        Ok((decisions, duration_s))
+                    });
                     match &result {
                         Ok((_, duration_s)) => *audio_s.lock().expect("no panics while held") += duration_s,
                         Err(e) => progress.suspend(|| eprintln!("error: {e:#}")),
@@ -344,8 +365,9 @@ pub fn analyze_file(
     tuning: &Tuning,
     file: &Path,
     progress: &ProgressBar,
-    with_envelope: bool,
+    extras: Extras<'_>,
 ) -> Result<Analysis> {
+    let Extras { envelope: with_envelope, mut osc } = extras;
     enum Runner {
         Live(Analyzer, Vec<Decision>, CompactDecisions),
         Song(SongAnalyzer),
@@ -374,7 +396,10 @@ pub fn analyze_file(
             }
         };
         match runner {
-            Runner::Live(analyzer, due, kept) => analyzer.push(block, due).map(|()| kept.take(due)),
+            Runner::Live(analyzer, due, kept) => analyzer.push(block, due).map(|()| {
+                send_osc(osc.as_deref_mut(), due, progress);
+                kept.take(due)
+            }),
             Runner::Song(analyzer) => analyzer.push(block),
         }
         .map_err(|e| named(e.to_string()))?;
@@ -386,10 +411,12 @@ pub fn analyze_file(
     })?;
     let decisions = match runner {
         Some(Runner::Live(mut analyzer, mut due, mut kept)) => analyzer.finish(&mut due).map(|()| {
+            send_osc(osc.as_deref_mut(), &due, progress);
             kept.take(&mut due);
             kept.expand()
         }),
-        Some(Runner::Song(analyzer)) => analyzer.finish(),
+        // Song mode decides once the whole recording is in: its decisions go out at the end.
+        Some(Runner::Song(analyzer)) => analyzer.finish().inspect(|decisions| send_osc(osc, decisions, progress)),
         None => Ok(Vec::new()),
     }
     .map_err(|e| named(e.to_string()))?;
@@ -398,6 +425,25 @@ pub fn analyze_file(
         duration_s: if rate == 0 { 0.0 } else { samples as f64 / f64::from(rate) },
         envelope: envelope.map(Envelope::finish),
     })
+}
+
+/// What an analysis produces besides its decisions.
+#[derive(Default)]
+pub struct Extras<'a> {
+    /// The waveform's envelope, for a picture.
+    pub envelope: bool,
+    /// Each decision sent as OSC as it is made.
+    pub osc: Option<&'a mut OscSender>,
+}
+
+/// Sends `decisions` to the OSC listener, if any. A failed send is reported once and sending
+/// stops; the analysis goes on (the timeline is the result that must not be lost).
+fn send_osc(osc: Option<&mut OscSender>, decisions: &[Decision], progress: &ProgressBar) {
+    let Some(osc) = osc else { return };
+    if let Some(error) = decisions.iter().find_map(|d| osc.send(d).err()) {
+        progress.suspend(|| eprintln!("warning: {error}; no more OSC messages are sent"));
+        osc.stop();
+    }
 }
 
 /// The decisions of a live analysis, kept without a heap allocation per decision. Each

@@ -104,6 +104,11 @@ pub enum Command {
         /// lane per singer.
         #[arg(long, value_name = "FILE.png")]
         plot: Option<PathBuf>,
+        /// Also send each decision of a single input as OSC over UDP to HOST:PORT, as it is
+        /// made: `/singer-id/singer ,sf NAME CONFIDENCE` when the verdict changes and
+        /// `/singer-id/scores` (name, score pairs, best first) every hop.
+        #[arg(long, value_name = "HOST:PORT")]
+        osc: Option<String>,
         #[command(flatten)]
         tuning: Tuning,
     },

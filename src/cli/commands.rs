@@ -25,7 +25,7 @@ use singer_id::decision::Decision;
 use singer_id::eval::songs::{Song, TimelineMetrics};
 use singer_id::plot::{check_destination, draw_confusion, draw_song_lanes, SongLanes};
 
-use super::analyze::{analyze_file, analyzer_config, Analysis};
+use super::analyze::{analyze_file, analyzer_config, Analysis, Extras};
 use super::args::{GlobalArgs, LibraryAction, Mode, Tuning};
 use super::progress::bar;
 use super::{load_library_for, load_model};
@@ -292,7 +292,7 @@ pub fn eval_songs(
         for (song, file) in songs.iter().zip(files) {
             let hidden = ProgressBar::hidden();
             let Analysis { decisions, duration_s, .. } =
-                analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, file, &hidden, false)?;
+                analyze_file(model.clone(), library.clone(), cfg.clone(), tuning, file, &hidden, Extras::default())?;
             if (duration_s - song.end_s()).abs() > 1.0 {
                 progress.suspend(|| {
                     eprintln!(

@@ -20,7 +20,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let global = &cli.global;
     match cli.command {
         Command::Enroll { library, name, files } => commands::enroll(global, &library, &name, &files),
-        Command::Analyze { inputs, library, format, output, output_dir, summary, jobs, plot, tuning } => {
+        Command::Analyze { inputs, library, format, output, output_dir, summary, jobs, plot, osc, tuning } => {
             let outputs = analyze::Outputs {
                 format,
                 output: output.as_deref(),
@@ -28,6 +28,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 summary: summary.as_deref(),
                 jobs,
                 plot: plot.as_deref(),
+                osc: osc.as_deref(),
             };
             analyze::analyze(global, &inputs, &library, &outputs, &tuning)
         }
