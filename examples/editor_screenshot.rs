@@ -13,7 +13,7 @@ use singer_id::analyzer::{analyze_samples, AnalyzerConfig, DEFAULT_VOICE_FLOOR_D
 use singer_id::audio::decode_file;
 use singer_id::embed::clip_window_embeddings;
 use singer_id::library::SingerLibrary;
-use singer_id::plugin::bridge::{shared_model, GuiFeed};
+use singer_id::live::{shared_model, GuiFeed};
 use singer_id::plugin::editor::SingerIdApp;
 use singer_id::plugin::params::{LibraryState, SingerIdParams};
 

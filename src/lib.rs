@@ -14,6 +14,7 @@ pub mod eval;
 pub mod frontend;
 pub mod fsutil;
 pub mod library;
+pub mod live;
 pub mod model;
 pub mod osc;
 pub mod plot;

@@ -1,9 +1,9 @@
 //! The Singer ID audio plugin (CLAP + VST3, nice-plug): audio passes through bit-exactly while
 //! the engine's [`Analyzer`](crate::analyzer::Analyzer) names the singer on a worker thread.
-//! This module is glue only: parameters in `params`, the real-time hand-off and worker in
-//! `bridge`, the egui editor in `editor`. Contract: docs/plugin-contract.md.
+//! This module is glue only: parameters in `params` (which also serve as the live stream's
+//! [`LiveControls`](crate::live::LiveControls)), the egui editor in `editor`; the real-time
+//! hand-off and worker are the engine's (`crate::live`). Contract: docs/plugin-contract.md.
 
-pub mod bridge;
 pub mod editor;
 pub mod params;
 
@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use nice_plug::prelude::*;
 
-use bridge::{AudioSide, GuiFeed, WorkerHandle};
+use crate::live::{AudioSide, GuiFeed, WorkerHandle};
 use params::SingerIdParams;
 
 /// One plugin instance.
@@ -100,7 +100,7 @@ impl Plugin for SingerId {
         // A host may activate again without deactivating (e.g. on a state load): restart cleanly.
         self.stop_worker();
         let offline = config.process_mode == ProcessMode::Offline;
-        match bridge::start(self.params.clone(), self.feed.clone(), config.sample_rate, offline) {
+        match crate::live::start(self.params.clone(), self.feed.clone(), config.sample_rate, offline) {
             Ok((audio, worker)) => {
                 *self.params.status.model_error.lock().unwrap_or_else(|e| e.into_inner()) = None;
                 *self.requests.lock().unwrap_or_else(|e| e.into_inner()) = Some(worker.requests.clone());
@@ -131,7 +131,7 @@ impl Plugin for SingerId {
                     .map(|b| b.as_slice_immutable())
                     .filter(|c| c.first().is_some_and(|ch| !ch.is_empty()));
                 let wait = self.params.every_sample.value();
-                audio.push_block(buffer.as_slice_immutable(), side, self.params.input.value(), wait);
+                audio.push_block(buffer.as_slice_immutable(), side, self.params.input.value().source(), wait);
             }
         }
         ProcessStatus::Normal

@@ -8,14 +8,20 @@ use std::process::Command;
 use common::{cut, demo_singers, repo_path};
 use singer_id::model::{Model, ModelError};
 
+/// Manifest rows (header first) enrolling each demo singer from 20 s of its clip, cut into `dir`.
+fn manifest_with_demo_enrolment(dir: &std::path::Path) -> Vec<String> {
+    let mut rows = vec!["path,singer,group,role".to_string()];
+    for singer in demo_singers() {
+        let file = cut(dir, &format!("{singer}-enrol.wav"), &format!("demo/enroll/{singer}.flac"), 0.0, 20.0);
+        rows.push(format!("{file},{singer},{singer}-enrol,enroll"));
+    }
+    rows
+}
+
 #[test]
 fn eval_on_a_tiny_manifest_gives_the_known_answers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rows = vec!["path,singer,group,role".to_string()];
-    for singer in demo_singers() {
-        let file = cut(dir.path(), &format!("{singer}-enrol.wav"), &format!("demo/enroll/{singer}.flac"), 0.0, 20.0);
-        rows.push(format!("{file},{singer},{singer}-enrol,enroll"));
-    }
+    let mut rows = manifest_with_demo_enrolment(dir.path());
     // Test units: the middle of each sung section of the demo track, plus its instrumental
     // intro as an impostor ("band" is not enrolled, so the right answer is unknown).
     for (singer, start, end) in [("yuki", 5.0, 12.0), ("scott", 15.0, 22.0), ("erithacus", 29.0, 36.0)] {
@@ -125,11 +131,7 @@ fn metrics_from_a_scores_file_match_the_hand_computed_answers() {
 #[test]
 fn eval_warns_about_what_would_skew_its_numbers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rows = vec!["path,singer,group,role".to_string()];
-    for singer in demo_singers() {
-        let file = cut(dir.path(), &format!("{singer}-enrol.wav"), &format!("demo/enroll/{singer}.flac"), 0.0, 20.0);
-        rows.push(format!("{file},{singer},{singer}-enrol,enroll"));
-    }
+    let mut rows = manifest_with_demo_enrolment(dir.path());
     // Test clips for two of the three singers; one row repeated word for word; one silent clip.
     for (singer, start, end) in [("yuki", 5.0, 12.0), ("scott", 15.0, 22.0)] {
         let file = cut(dir.path(), &format!("{singer}-test.wav"), "demo/demo-track.flac", start, end);

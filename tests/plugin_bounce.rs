@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use common::repo_path;
 use singer_id::audio::decode_file;
-use singer_id::plugin::bridge::{export_timeline, shared_model, start, GuiFeed};
-use singer_id::plugin::params::{InputChannel, LibraryState, SingerIdParams};
+use singer_id::live::{export_timeline, shared_model, start, GuiFeed, InputSource};
+use singer_id::plugin::params::{LibraryState, SingerIdParams};
 
 #[test]
 fn offline_render_writes_the_same_timeline_as_the_cli_song_mode() {
@@ -38,7 +38,7 @@ fn offline_render_writes_the_same_timeline_as_the_cli_song_mode() {
     for chunk in track.samples.chunks(1001) {
         let (mut left, mut right) = (chunk.to_vec(), chunk.to_vec());
         let main: [&mut [f32]; 2] = [&mut left, &mut right];
-        audio.push_block(&main, None, InputChannel::Mid, false);
+        audio.push_block(&main, None, InputSource::Mid, false);
     }
     worker.stop(); // the host deactivates after the render
 
@@ -62,4 +62,66 @@ fn offline_render_writes_the_same_timeline_as_the_cli_song_mode() {
     assert!(text.lines().all(|l| l.split('\t').count() == 3), "{text}");
     let err = export_timeline(&feed, &library, threshold, &dir.path().join("timeline.doc")).unwrap_err();
     assert!(err.contains(".json, .csv or .txt"), "{err}");
+}
+
+/// Renders the demo track through the plugin's bridge with `params`; returns the notices.
+fn render_demo(params: &Arc<SingerIdParams>) -> Vec<String> {
+    let feed = Arc::new(GuiFeed::default());
+    let track = decode_file(&repo_path("demo/demo-track.flac")).unwrap();
+    let (mut audio, mut worker) = start(params.clone(), feed.clone(), track.sample_rate as f32, true).unwrap();
+    for chunk in track.samples.chunks(4096) {
+        let (mut left, mut right) = (chunk.to_vec(), chunk.to_vec());
+        let main: [&mut [f32]; 2] = [&mut left, &mut right];
+        audio.push_block(&main, None, InputSource::Mid, false);
+    }
+    worker.stop();
+    std::iter::from_fn(|| feed.notices.pop()).collect()
+}
+
+#[test]
+fn the_plugin_sends_each_change_of_singer_as_osc() {
+    let listener = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    listener.set_read_timeout(Some(std::time::Duration::from_secs(300))).unwrap();
+    let target = listener.local_addr().unwrap();
+    // Received as they come (a socket buffer holds only so many), until the test's end marker.
+    let receiver = std::thread::spawn(move || {
+        let (mut messages, mut buf) = (Vec::new(), [0u8; 1536]);
+        loop {
+            let n = listener.recv(&mut buf).expect("messages arrive");
+            let rosc::OscPacket::Message(message) = rosc::decoder::decode_udp(&buf[..n]).unwrap().1 else { panic!() };
+            if message.addr == "/test/end" {
+                return messages;
+            }
+            messages.push(message);
+        }
+    });
+    let params = Arc::new(SingerIdParams::default());
+    *params.library.lock().unwrap() = LibraryState::checked(common::demo_library(&shared_model().unwrap()));
+    params.editor_state.lock().unwrap().osc_target = target.to_string();
+    let notices = render_demo(&params);
+    assert!(notices.iter().any(|n| n.starts_with("Sending OSC to 127.0.0.1:")), "{notices:?}");
+    let end = rosc::OscPacket::Message(rosc::OscMessage { addr: "/test/end".into(), args: vec![] });
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender.send_to(&rosc::encoder::encode(&end).unwrap(), target).unwrap();
+    let messages = receiver.join().unwrap();
+    // The changes of singer announced are those of the decisions made, and every hop scored.
+    let decisions: Vec<_> = params.decisions.decisions.lock().unwrap().iter().cloned().collect();
+    let mut changes: Vec<String> = decisions.iter().map(|d| d.verdict.label().to_string()).collect();
+    changes.dedup();
+    let announced: Vec<String> = messages
+        .iter()
+        .filter(|m| m.addr == "/singer-id/singer")
+        .map(|m| m.args[0].clone().string().unwrap())
+        .collect();
+    let scores = messages.iter().filter(|m| m.addr == "/singer-id/scores").count();
+    assert_eq!((messages.len(), scores), (announced.len() + decisions.len(), decisions.len()));
+    assert_eq!(announced, changes);
+    for singer in common::demo_singers() {
+        assert!(announced.contains(&singer), "{singer} never announced: {announced:?}");
+    }
+    // A bad target is a notice for the status line; the render goes on.
+    params.editor_state.lock().unwrap().osc_target = "no-port-here".into();
+    let notices = render_demo(&params);
+    assert!(notices.iter().any(|n| n.contains("OSC target `no-port-here`")), "{notices:?}");
+    assert!(!params.decisions.decisions.lock().unwrap().is_empty());
 }

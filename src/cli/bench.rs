@@ -163,13 +163,12 @@ pub fn onset_latency(global: &GlobalArgs, file: &Path, library_path: &Path, sect
 /// push) for common block sizes while the worker analyses, and the worker's CPU share at 48 kHz.
 /// Timing each call with `Instant` adds ~20-40 ns of its own, so small blocks read high.
 pub fn plugin_costs(runs: usize) -> Result<()> {
-    use singer_id::plugin::bridge::{start, GuiFeed, RING_SECONDS};
-    use singer_id::plugin::params::{InputChannel, SingerIdParams};
+    use singer_id::live::{shared_model, start, FixedControls, GuiFeed, InputSource, RING_SECONDS};
 
     const RATE: f32 = 48_000.0;
     const SAMPLES_PER_SIZE: usize = 2000;
     // Holding the model keeps it cached across the bridges started below.
-    let _model = singer_id::plugin::bridge::shared_model().map_err(anyhow::Error::msg)?;
+    let _model = shared_model().map_err(anyhow::Error::msg)?;
     let signal = synthetic_voice();
     let (mut left, mut right) = (signal.clone(), signal);
     println!("plugin audio thread at {RATE} Hz, stereo, Mid input, worker running, ring never full");
@@ -180,14 +179,14 @@ pub fn plugin_costs(runs: usize) -> Result<()> {
         let calls_per_round = ((RATE * RING_SECONDS * 0.9) as usize / block).max(1);
         while times.len() < SAMPLES_PER_SIZE {
             let (mut audio, mut worker) =
-                start(Arc::new(SingerIdParams::default()), Arc::new(GuiFeed::default()), RATE, false)
+                start(Arc::new(FixedControls::default()), Arc::new(GuiFeed::default()), RATE, false)
                     .map_err(anyhow::Error::msg)?;
             for call in 0..calls_per_round.min(SAMPLES_PER_SIZE - times.len()) {
                 let at = (call * block) % (left.len() - block);
                 let (l, r) = (&mut left[at..at + block], &mut right[at..at + block]);
                 let main: [&mut [f32]; 2] = [l, r];
                 let started = Instant::now();
-                audio.push_block(&main, None, InputChannel::Mid, false);
+                audio.push_block(&main, None, InputSource::Mid, false);
                 times.push(started.elapsed().as_nanos() as u64);
             }
             worker.stop();

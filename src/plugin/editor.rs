@@ -19,10 +19,10 @@ use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier,
 };
 
-use super::bridge::{export_timeline, GuiFeed, Request};
 use super::params::{EditorPrefs, LibraryState, SingerIdParams};
 use crate::decision::{Decision, Verdict};
 use crate::library::SingerLibrary;
+use crate::live::{export_timeline, GuiFeed, Request};
 use crate::timeline::Format;
 
 /// Seconds of history the timeline shows.
@@ -61,6 +61,9 @@ pub struct SingerIdApp {
     notice: String,
     /// Set while a file dialog is open, so a second click does not stack another one.
     dialog_open: Arc<AtomicBool>,
+    /// OSC target being typed; applied on Enter or when the field loses focus, so the worker
+    /// never tries half-typed addresses.
+    osc_draft: Option<String>,
 }
 
 impl SingerIdApp {
@@ -75,6 +78,7 @@ impl SingerIdApp {
             renaming: None,
             notice: String::new(),
             dialog_open: Arc::default(),
+            osc_draft: None,
         }
     }
 
@@ -308,6 +312,29 @@ impl SingerIdApp {
             }
             if !bounce_path.is_empty() && ui.small_button("Off").clicked() {
                 remember(&self.params, |prefs| prefs.bounce_timeline_path.clear());
+            }
+        });
+        self.osc_row(ui);
+    }
+
+    /// OSC out: each decision to `HOST:PORT` over UDP (README, "OSC"); the worker reports a
+    /// bad target or a failed send in the status line and carries on.
+    fn osc_row(&mut self, ui: &mut egui::Ui) {
+        let saved = self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()).osc_target.clone();
+        ui.horizontal(|ui| {
+            ui.label("OSC out to");
+            let draft = self.osc_draft.get_or_insert_with(|| saved.clone());
+            let field =
+                ui.add(egui::TextEdit::singleline(draft).hint_text("host:port (empty: off)").desired_width(180.0));
+            if field.lost_focus() {
+                let target = draft.trim().to_string();
+                if target != saved {
+                    remember(&self.params, |prefs| prefs.osc_target = target);
+                }
+            }
+            // Outside typing, the field shows what is set (a state load may change it).
+            if !field.has_focus() {
+                self.osc_draft = None;
             }
         });
     }

@@ -2,7 +2,7 @@
 //! fields: the singer library, the latest decisions, a status line and the editor's settings.
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use nice_plug::params::persist::PersistentField;
@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::decision::Decision;
 use crate::library::{SingerLibrary, LIBRARY_FORMAT, LIBRARY_VERSION};
+use crate::live::{InputSource, LiveControls};
 use crate::model::embedded;
 
 /// Decisions kept for the state's `decisions` field (256 s at the 0.5 s hop).
@@ -32,6 +33,18 @@ pub enum InputChannel {
     #[id = "sidechain"]
     #[name = "Side-chain"]
     SideChain,
+}
+
+impl InputChannel {
+    /// The engine's name for this input.
+    pub fn source(self) -> InputSource {
+        match self {
+            InputChannel::Left => InputSource::Left,
+            InputChannel::Right => InputSource::Right,
+            InputChannel::Mid => InputSource::Mid,
+            InputChannel::SideChain => InputSource::SideChain,
+        }
+    }
 }
 
 #[derive(Params)]
@@ -98,6 +111,53 @@ impl Default for SingerIdParams {
     }
 }
 
+/// The live analysis reads its settings here and keeps the library and decisions in the state.
+impl LiveControls for SingerIdParams {
+    fn threshold(&self) -> f32 {
+        self.threshold.value()
+    }
+
+    fn smoothing_s(&self) -> f64 {
+        f64::from(self.smoothing.value())
+    }
+
+    fn never_drop(&self) -> bool {
+        self.every_sample.value()
+    }
+
+    fn library(&self) -> Option<Arc<SingerLibrary>> {
+        self.library.lock().unwrap_or_else(|e| e.into_inner()).library.clone()
+    }
+
+    fn enroll(&self, name: &str, embeddings: Vec<Vec<f32>>) -> Result<(), String> {
+        let mut state = self.library.lock().unwrap_or_else(|e| e.into_inner());
+        let mut library = (*state.current()).clone();
+        library.enroll(name, embeddings).map_err(|e| e.to_string())?;
+        *state = LibraryState::checked(library);
+        Ok(())
+    }
+
+    fn clear_decisions(&self) {
+        self.decisions.clear();
+    }
+
+    fn record_decision(&self, decision: &Decision) {
+        self.decisions.push(decision.clone());
+    }
+
+    fn bounce_timeline_path(&self) -> Option<PathBuf> {
+        let prefs = self.editor_state.lock().unwrap_or_else(|e| e.into_inner());
+        let path = prefs.bounce_timeline_path.trim();
+        (!path.is_empty()).then(|| PathBuf::from(path))
+    }
+
+    fn osc_target(&self) -> Option<String> {
+        let prefs = self.editor_state.lock().unwrap_or_else(|e| e.into_inner());
+        let target = prefs.osc_target.trim();
+        (!target.is_empty()).then(|| target.to_string())
+    }
+}
+
 /// Editor settings worth keeping with a project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -112,6 +172,8 @@ pub struct EditorPrefs {
     pub library_path: String,
     /// Where the song-mode timeline goes after each offline render (empty: nowhere).
     pub bounce_timeline_path: String,
+    /// OSC listener for each decision, `HOST:PORT` (empty: none).
+    pub osc_target: String,
 }
 
 impl Default for EditorPrefs {
@@ -122,6 +184,7 @@ impl Default for EditorPrefs {
             enroll_seconds: 20.0,
             library_path: String::new(),
             bounce_timeline_path: String::new(),
+            osc_target: String::new(),
         }
     }
 }

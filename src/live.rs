@@ -1,13 +1,16 @@
-//! The bridge between the audio thread and the analysis. `process()` only mixes the selected
-//! input to mono and copies it into a lock-free SPSC ring ([`AudioSide`]); a worker thread per
-//! instance drains the ring into the engine's [`Analyzer`] and publishes decisions to the GUI
-//! (lock-free queues and atomics) and to the state's decision log. It also keeps each hop's
-//! evidence ([`HeardLog`]) so that the song-mode timeline of everything heard can be exported
-//! (from the editor, and automatically after an offline render). The model is embedded in the
-//! plugin binary and loaded once per process, on the main thread, in `activate()`.
+//! Live analysis of a real-time stream: the one bridge between an audio thread and the engine,
+//! for every front door that has one (the plugin, the benchmark). The audio thread only mixes
+//! the selected input to mono and copies it into a lock-free SPSC ring ([`AudioSide`]); a
+//! worker thread per stream drains the ring into the engine's [`Analyzer`] and publishes
+//! decisions to the GUI (lock-free queues and atomics) and to the owner's [`LiveControls`].
+//! It also keeps each hop's evidence ([`HeardLog`]) so that the song-mode timeline of
+//! everything heard can be exported (on request, and automatically after an offline render).
+//! The model is embedded in the binary and loaded once per process, never on the audio
+//! thread. Nothing here knows about plugin formats: the owner supplies its settings and keeps
+//! its state through [`LiveControls`].
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread::{JoinHandle, Thread};
@@ -19,14 +22,90 @@ use crossbeam::queue::ArrayQueue;
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 
-use super::params::{InputChannel, LibraryState, SingerIdParams};
 use crate::analyzer::{Analyzer, AnalyzerConfig, Observation};
 use crate::decision::{merge_segments, Decision};
 use crate::fsutil::write_atomically;
 use crate::library::SingerLibrary;
 use crate::model::{embedded, Model};
+use crate::osc::OscSender;
 use crate::song::{decide_song, SongConfig};
 use crate::timeline::{render, Format};
+
+/// Which input the analysis listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputSource {
+    /// The first channel.
+    Left,
+    /// The second channel (the only one of a mono input).
+    Right,
+    /// The mean of all main input channels.
+    Mid,
+    /// The mean of the side-chain input's channels (the main input when none is connected).
+    SideChain,
+}
+
+/// What the owner of a live stream (the plugin, the benchmark) provides: its settings, read by
+/// the worker before each chunk, and its state, which the worker updates. Called from the
+/// worker thread only, never from the audio thread.
+pub trait LiveControls: Send + Sync + 'static {
+    /// Best score under which a voice reads as `unknown`.
+    fn threshold(&self) -> f32;
+    /// Seconds of scores averaged into each decision.
+    fn smoothing_s(&self) -> f64;
+    /// Never skip audio to keep up (the audio thread waits instead).
+    fn never_drop(&self) -> bool;
+    /// The library to match against; `None` for an empty one. A new `Arc` means a new library.
+    fn library(&self) -> Option<Arc<SingerLibrary>>;
+    /// Adds `name` with these embeddings to the library (the owner keeps and persists it).
+    fn enroll(&self, name: &str, embeddings: Vec<Vec<f32>>) -> Result<(), String>;
+    /// Forgets the decisions recorded so far (a new stream starts).
+    fn clear_decisions(&self);
+    /// Records one decision (for the owner's saved state).
+    fn record_decision(&self, decision: &Decision);
+    /// Where to write the song-mode timeline when an offline render ends, if anywhere.
+    fn bounce_timeline_path(&self) -> Option<PathBuf>;
+    /// Where to send each decision as OSC (`HOST:PORT`), if anywhere.
+    fn osc_target(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Controls that never change and keep nothing: the built-in model's default threshold, 1 s of
+/// smoothing, the given library (for the benchmark and tests).
+#[derive(Debug, Default)]
+pub struct FixedControls {
+    pub library: Option<Arc<SingerLibrary>>,
+}
+
+impl LiveControls for FixedControls {
+    fn threshold(&self) -> f32 {
+        embedded::metadata().default_threshold
+    }
+
+    fn smoothing_s(&self) -> f64 {
+        1.0
+    }
+
+    fn never_drop(&self) -> bool {
+        false
+    }
+
+    fn library(&self) -> Option<Arc<SingerLibrary>> {
+        self.library.clone()
+    }
+
+    fn enroll(&self, _name: &str, _embeddings: Vec<Vec<f32>>) -> Result<(), String> {
+        Err("this stream's library cannot be changed".into())
+    }
+
+    fn clear_decisions(&self) {}
+
+    fn record_decision(&self, _decision: &Decision) {}
+
+    fn bounce_timeline_path(&self) -> Option<PathBuf> {
+        None
+    }
+}
 
 /// Seconds of audio the ring holds; the contract asks for at least 2.
 pub const RING_SECONDS: f32 = 4.0;
@@ -49,6 +128,11 @@ const GUI_QUEUE_LEN: usize = 128;
 /// Hops kept for the song-mode timeline: 4 hours at the 0.5 s hop (about 25 MB of embeddings
 /// with v2); beyond that the oldest go.
 const HEARD_MAX_HOPS: usize = 4 * 3600 * 2;
+
+/// A library with no singers, for the built-in model.
+fn empty_library() -> Arc<SingerLibrary> {
+    Arc::new(SingerLibrary::new(embedded::metadata()))
+}
 
 /// The loaded model, shared by all instances in the process and freed with the last of them.
 pub fn shared_model() -> Result<Arc<Model>, String> {
@@ -206,7 +290,7 @@ impl AudioSide {
     /// Mixes `input` of this block to mono and queues it for analysis. Never allocates, locks
     /// or blocks, except offline or when `wait` (the "Analyse every sample" option) is set,
     /// where it waits for the worker to catch up.
-    pub fn push_block(&mut self, main: &[&mut [f32]], side: Option<&[&mut [f32]]>, input: InputChannel, wait: bool) {
+    pub fn push_block(&mut self, main: &[&mut [f32]], side: Option<&[&mut [f32]]>, input: InputSource, wait: bool) {
         let samples = main.first().map_or(0, |c| c.len());
         let mut start = 0;
         while start < samples {
@@ -238,7 +322,7 @@ impl AudioSide {
 }
 
 /// Writes the selected input for samples `start..start + out.len()` into `out`.
-fn mix_to_mono(main: &[&mut [f32]], side: Option<&[&mut [f32]]>, input: InputChannel, start: usize, out: &mut [f32]) {
+fn mix_to_mono(main: &[&mut [f32]], side: Option<&[&mut [f32]]>, input: InputSource, start: usize, out: &mut [f32]) {
     let range = start..start + out.len();
     let mean_of = |channels: &[&mut [f32]], out: &mut [f32]| {
         let scale = 1.0 / channels.len() as f32;
@@ -252,10 +336,10 @@ fn mix_to_mono(main: &[&mut [f32]], side: Option<&[&mut [f32]]>, input: InputCha
         }
     };
     match input {
-        InputChannel::Left => out.copy_from_slice(&main[0][range.clone()]),
-        InputChannel::Right => out.copy_from_slice(&main[main.len().min(2) - 1][range.clone()]),
-        InputChannel::Mid => mean_of(main, out),
-        InputChannel::SideChain => match side {
+        InputSource::Left => out.copy_from_slice(&main[0][range.clone()]),
+        InputSource::Right => out.copy_from_slice(&main[main.len().min(2) - 1][range.clone()]),
+        InputSource::Mid => mean_of(main, out),
+        InputSource::SideChain => match side {
             Some(side) if !side.is_empty() => mean_of(side, out),
             _ => mean_of(main, out),
         },
@@ -291,17 +375,17 @@ impl Drop for WorkerHandle {
 /// Starts the analysis for one activation: a ring of [`RING_SECONDS`] at `sample_rate` and a
 /// worker thread with a fresh analyzer. Runs on the main thread (allocates, loads the model).
 pub fn start(
-    params: Arc<SingerIdParams>,
+    controls: Arc<dyn LiveControls>,
     feed: Arc<GuiFeed>,
     sample_rate: f32,
     offline: bool,
 ) -> Result<(AudioSide, WorkerHandle), String> {
     let model = shared_model()?;
-    let library = params.library.lock().unwrap_or_else(|e| e.into_inner()).current();
+    let library = controls.library().unwrap_or_else(empty_library);
     let rate = sample_rate.round() as u32;
     let mut cfg = AnalyzerConfig::for_model(&model);
-    cfg.threshold = params.threshold.value();
-    cfg.smoothing_s = params.smoothing.value() as f64;
+    cfg.threshold = controls.threshold();
+    cfg.smoothing_s = controls.smoothing_s();
     let analyzer = Analyzer::new(model, library.clone(), cfg, rate)?;
 
     let capacity = ((sample_rate * RING_SECONDS) as usize).max(2 * MIX_CHUNK);
@@ -311,12 +395,12 @@ pub fn start(
     feed.position_s.store(0.0, Ordering::Relaxed);
     feed.dropped_samples.store(0, Ordering::Relaxed);
     feed.heard.lock().unwrap_or_else(|e| e.into_inner()).restart(analyzer.config().clone());
-    params.decisions.clear();
+    controls.clear_decisions();
     let worker = Worker {
         consumer,
         analyzer,
         library,
-        params,
+        controls,
         feed: feed.clone(),
         progress: progress.clone(),
         requests: receiver,
@@ -324,6 +408,8 @@ pub fn start(
         max_backlog: (sample_rate * MAX_BACKLOG_SECONDS) as usize,
         kept_backlog: (sample_rate * KEPT_BACKLOG_SECONDS) as usize,
         dropped_seen: 0,
+        osc_target: None,
+        osc: None,
     };
     let join = std::thread::Builder::new()
         .name("singer-id analysis".into())
@@ -349,8 +435,8 @@ struct Worker {
     analyzer: Analyzer,
     /// The library the analyzer has, to notice when the editor or a state load replaces it.
     library: Arc<SingerLibrary>,
-    /// Threshold/smoothing parameters and the persisted library and decision log.
-    params: Arc<SingerIdParams>,
+    /// The owner's settings, library and decision log.
+    controls: Arc<dyn LiveControls>,
     /// Where the editor reads results.
     feed: Arc<GuiFeed>,
     /// Shared counters and the stop flag.
@@ -365,6 +451,9 @@ struct Worker {
     kept_backlog: usize,
     /// Dropped samples already reported to the analyzer's clock.
     dropped_seen: u64,
+    /// The OSC target last configured, and the sender for it (`None` when off or refused).
+    osc_target: Option<String>,
+    osc: Option<OscSender>,
 }
 
 impl Worker {
@@ -379,7 +468,7 @@ impl Worker {
                 self.handle(request);
             }
             let backlog = self.consumer.occupied_len();
-            let never_drop = self.offline || self.params.every_sample.value();
+            let never_drop = self.offline || self.controls.never_drop();
             if !never_drop && backlog > self.max_backlog {
                 let skipped = self.consumer.skip(backlog - self.kept_backlog);
                 self.feed.dropped_samples.fetch_add(skipped as u64, Ordering::Relaxed);
@@ -411,9 +500,14 @@ impl Worker {
     }
 
     /// Hands new decisions to the editor and the state's log, and the hops to the heard log.
-    fn publish(&self, decisions: &mut Vec<Decision>, heard: &mut Vec<Observation>) {
+    fn publish(&mut self, decisions: &mut Vec<Decision>, heard: &mut Vec<Observation>) {
         for decision in decisions.drain(..) {
-            self.params.decisions.push(decision.clone());
+            if let Some(Err(e)) = self.osc.as_mut().map(|osc| osc.send(&decision)) {
+                // Reported once; sending resumes when the target is set again.
+                self.osc = None;
+                self.notice(format!("{e}; OSC off"));
+            }
+            self.controls.record_decision(&decision);
             self.feed.decisions.force_push(decision);
         }
         // Also with no new hop: the timeline ends where the audio does.
@@ -439,32 +533,46 @@ impl Worker {
             self.notice(format!("analysis failed: {e}"));
         }
         self.publish(decisions, heard);
-        let path = self.params.editor_state.lock().unwrap_or_else(|e| e.into_inner()).bounce_timeline_path.clone();
-        if !path.trim().is_empty() {
-            let library = self.params.library.lock().unwrap_or_else(|e| e.into_inner()).current();
-            let reply = export_timeline(&self.feed, &library, self.analyzer.config().threshold, Path::new(path.trim()))
+        if let Some(path) = self.controls.bounce_timeline_path() {
+            let library = self.controls.library().unwrap_or_else(empty_library);
+            let reply = export_timeline(&self.feed, &library, self.analyzer.config().threshold, &path)
                 .unwrap_or_else(|e| format!("bounce timeline not written: {e}"));
             self.notice(reply);
         }
     }
 
-    /// Applies parameter changes and a replaced library (editor edit or state load).
+    /// Applies parameter changes, a replaced library (editor edit or state load) and a new
+    /// OSC target.
     fn sync_settings(&mut self) {
-        let threshold = self.params.threshold.value();
+        let osc_target = self.controls.osc_target();
+        if osc_target != self.osc_target {
+            self.osc = None;
+            if let Some(target) = &osc_target {
+                match OscSender::connect(target) {
+                    Ok(osc) => {
+                        self.notice(format!("Sending OSC to {}", osc.target()));
+                        self.osc = Some(osc);
+                    }
+                    Err(e) => self.notice(e.to_string()),
+                }
+            }
+            self.osc_target = osc_target;
+        }
+        let threshold = self.controls.threshold();
         if threshold != self.analyzer.config().threshold {
             self.analyzer.set_threshold(threshold);
         }
-        let smoothing = self.params.smoothing.value() as f64;
+        let smoothing = self.controls.smoothing_s();
         if smoothing != self.analyzer.config().smoothing_s {
             self.analyzer.set_smoothing_s(smoothing);
         }
-        let current = self.params.library.lock().unwrap_or_else(|e| e.into_inner()).library.clone();
+        let current = self.controls.library();
         let changed = match &current {
             Some(library) => !Arc::ptr_eq(library, &self.library),
             None => !self.library.singers.is_empty(),
         };
         if changed {
-            let library = current.unwrap_or_else(|| Arc::new(SingerLibrary::new(embedded::metadata())));
+            let library = current.unwrap_or_else(empty_library);
             match self.analyzer.set_library(library.clone()) {
                 Ok(()) => self.library = library,
                 Err(e) => self.notice(e),
@@ -477,16 +585,10 @@ impl Worker {
             Request::Enroll { name, seconds } => {
                 let embeddings = self.analyzer.recent_embeddings(seconds);
                 let count = embeddings.len();
-                let mut state = self.params.library.lock().unwrap_or_else(|e| e.into_inner());
-                let mut library = (*state.current()).clone();
-                let reply = match library.enroll(&name, embeddings) {
-                    Ok(()) => {
-                        *state = LibraryState::checked(library);
-                        format!("Enrolled {} from {count} voiced hops", name.trim())
-                    }
-                    Err(e) => e.to_string(),
+                let reply = match self.controls.enroll(&name, embeddings) {
+                    Ok(()) => format!("Enrolled {} from {count} voiced hops", name.trim()),
+                    Err(e) => e,
                 };
-                drop(state);
                 self.notice(reply);
             }
         }
@@ -507,10 +609,10 @@ mod tests {
         let mut r = l.clone();
         let main: [&mut [f32]; 2] = [&mut l, &mut r];
         let mut out = [0.0f32; 4];
-        mix_to_mono(&main, None, InputChannel::Mid, 0, &mut out);
+        mix_to_mono(&main, None, InputSource::Mid, 0, &mut out);
         assert_eq!(out[..3], [0.1, -0.7, 1e-39]);
         assert!(out[3].is_nan());
-        mix_to_mono(&main, None, InputChannel::SideChain, 0, &mut out);
+        mix_to_mono(&main, None, InputSource::SideChain, 0, &mut out);
         assert_eq!(out[..3], [0.1, -0.7, 1e-39]);
     }
 
@@ -520,8 +622,8 @@ mod tests {
     #[test]
     fn audio_path_never_allocates() {
         use nice_assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count};
-        let params = Arc::new(SingerIdParams::default());
-        let (mut audio, mut worker) = start(params, Arc::new(GuiFeed::default()), 48_000.0, false).unwrap();
+        let controls = Arc::new(FixedControls::default());
+        let (mut audio, mut worker) = start(controls, Arc::new(GuiFeed::default()), 48_000.0, false).unwrap();
         reset_violation_count();
         assert_no_alloc(|| drop(std::hint::black_box(vec![1u8; 8])));
         assert!(violation_count() > 0, "the allocation counter must see an allocation");
@@ -536,7 +638,7 @@ mod tests {
         assert_no_alloc(|| {
             // More than the ring holds (4 s at 48 kHz), so the full-ring path runs too.
             for _ in 0..8 {
-                for input in [InputChannel::Left, InputChannel::Right, InputChannel::Mid, InputChannel::SideChain] {
+                for input in [InputSource::Left, InputSource::Right, InputSource::Mid, InputSource::SideChain] {
                     audio.push_block(&main, Some(&side), input, false);
                     audio.push_block(&main[..1], None, input, false);
                 }
