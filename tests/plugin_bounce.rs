@@ -32,15 +32,8 @@ fn offline_render_writes_the_same_timeline_as_the_cli_song_mode() {
     assert!(err.contains("nothing heard yet"), "{err}");
     assert!(!early.exists());
 
-    let track = decode_file(&repo_path("demo/demo-track.flac")).unwrap();
-    let (mut audio, mut worker) = start(params.clone(), feed.clone(), track.sample_rate as f32, true).unwrap();
     // A stereo track rendered in odd-sized host blocks.
-    for chunk in track.samples.chunks(1001) {
-        let (mut left, mut right) = (chunk.to_vec(), chunk.to_vec());
-        let main: [&mut [f32]; 2] = [&mut left, &mut right];
-        audio.push_block(&main, None, InputSource::Mid, false);
-    }
-    worker.stop(); // the host deactivates after the render
+    render_demo(&params, &feed, 1001);
 
     let cli = Command::new(env!("CARGO_BIN_EXE_singer-id"))
         .args(["--quiet", "analyze", "--mode", "song", "--format", "csv", "--library"])
@@ -64,17 +57,17 @@ fn offline_render_writes_the_same_timeline_as_the_cli_song_mode() {
     assert!(err.contains(".json, .csv or .txt"), "{err}");
 }
 
-/// Renders the demo track through the plugin's bridge with `params`; returns the notices.
-fn render_demo(params: &Arc<SingerIdParams>) -> Vec<String> {
-    let feed = Arc::new(GuiFeed::default());
+/// Renders the demo track offline as a stereo track through the plugin's bridge, in host
+/// blocks of `block` samples, then deactivates; returns the notices.
+fn render_demo(params: &Arc<SingerIdParams>, feed: &Arc<GuiFeed>, block: usize) -> Vec<String> {
     let track = decode_file(&repo_path("demo/demo-track.flac")).unwrap();
     let (mut audio, mut worker) = start(params.clone(), feed.clone(), track.sample_rate as f32, true).unwrap();
-    for chunk in track.samples.chunks(4096) {
+    for chunk in track.samples.chunks(block) {
         let (mut left, mut right) = (chunk.to_vec(), chunk.to_vec());
         let main: [&mut [f32]; 2] = [&mut left, &mut right];
         audio.push_block(&main, None, InputSource::Mid, false);
     }
-    worker.stop();
+    worker.stop(); // the host deactivates after the render
     std::iter::from_fn(|| feed.notices.pop()).collect()
 }
 
@@ -98,7 +91,7 @@ fn the_plugin_sends_each_change_of_singer_as_osc() {
     let params = Arc::new(SingerIdParams::default());
     *params.library.lock().unwrap() = LibraryState::checked(common::demo_library(&shared_model().unwrap()));
     params.editor_state.lock().unwrap().osc_target = target.to_string();
-    let notices = render_demo(&params);
+    let notices = render_demo(&params, &Arc::new(GuiFeed::default()), 4096);
     assert!(notices.iter().any(|n| n.starts_with("Sending OSC to 127.0.0.1:")), "{notices:?}");
     let end = rosc::OscPacket::Message(rosc::OscMessage { addr: "/test/end".into(), args: vec![] });
     let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -121,7 +114,7 @@ fn the_plugin_sends_each_change_of_singer_as_osc() {
     }
     // A bad target is a notice for the status line; the render goes on.
     params.editor_state.lock().unwrap().osc_target = "no-port-here".into();
-    let notices = render_demo(&params);
+    let notices = render_demo(&params, &Arc::new(GuiFeed::default()), 4096);
     assert!(notices.iter().any(|n| n.contains("OSC target `no-port-here`")), "{notices:?}");
     assert!(!params.decisions.decisions.lock().unwrap().is_empty());
 }
