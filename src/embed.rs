@@ -2,6 +2,9 @@
 //! (or the voiced span, pauses kept, for models that ask for it) → window embeddings. The
 //! analyzer does the same per hop on a stream.
 
+use std::path::Path;
+
+use crate::audio::{decode_file_in_blocks, AudioError};
 use crate::frontend::{frames_of_clip, frames_to_embed, Frames, Frontend};
 use crate::model::{mean_direction, Model};
 
@@ -16,6 +19,42 @@ pub fn clip_window_embeddings(
     let mut embedder = ClipEmbedder::new(model, rate, floor_db)?;
     embedder.push(samples)?;
     embedder.finish()
+}
+
+/// [`clip_window_embeddings`] of an audio file, and its duration in seconds, decoded and
+/// embedded block by block: a 2-hour recording takes no more memory than a song. Errors name
+/// the file.
+pub fn file_window_embeddings(model: &Model, path: &Path, floor_db: f32) -> Result<(Vec<Vec<f32>>, f64), String> {
+    /// The two ways a block can fail, so decoding stops at the first of either.
+    enum Failure {
+        Audio(AudioError),
+        Embed(String),
+    }
+    impl From<AudioError> for Failure {
+        fn from(e: AudioError) -> Self {
+            Failure::Audio(e)
+        }
+    }
+    let mut embedder = None;
+    let mut rate = 0;
+    let decoded = decode_file_in_blocks(path, |block, info| -> Result<(), Failure> {
+        let embedder = match &mut embedder {
+            Some(embedder) => embedder,
+            None => {
+                rate = info.sample_rate;
+                embedder.insert(ClipEmbedder::new(model, rate, floor_db).map_err(Failure::Embed)?)
+            }
+        };
+        embedder.push(block).map_err(Failure::Embed)
+    });
+    let named = |e: String| format!("{}: {e}", path.display());
+    let samples = decoded.map_err(|failure| match failure {
+        Failure::Audio(e) => e.to_string(),
+        Failure::Embed(e) => named(e),
+    })?;
+    // decode_file_in_blocks fails when nothing decodes, so a block arrived and set the embedder.
+    let windows = embedder.map_or(Ok(Vec::new()), ClipEmbedder::finish).map_err(named)?;
+    Ok((windows, samples as f64 / rate.max(1) as f64))
 }
 
 /// Longest run of frames embedded at once, in seconds. A clip up to this long is embedded as

@@ -8,8 +8,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
 
 use singer_id::analyzer::DEFAULT_VOICE_FLOOR_DB;
-use singer_id::audio::decode_file_in_blocks;
-use singer_id::embed::ClipEmbedder;
+use singer_id::embed::file_window_embeddings;
 use singer_id::eval::manifest::Manifest;
 use singer_id::eval::metrics::{compute_metrics, eer_threshold, per_singer, ScoredUnit, SingerResult};
 use singer_id::eval::runner::{enroll_clips, run_eval, EvalOptions, EvalProgress, EvalReport};
@@ -42,7 +41,8 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
     let mut windows = Vec::new();
     let mut seconds = 0.0;
     for file in files {
-        let (found, duration_s) = clip_windows_of_file(&model, file)?;
+        let (found, duration_s) =
+            file_window_embeddings(&model, file, DEFAULT_VOICE_FLOOR_DB).map_err(anyhow::Error::msg)?;
         if found.is_empty() {
             progress.suspend(|| eprintln!("warning: {}: no voiced audio found, skipped", file.display()));
         }
@@ -73,24 +73,6 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
         eprintln!("warning: the library is saved, but the summary could not be printed: {e}");
     }
     Ok(())
-}
-
-/// The window embeddings of one enrolment file and its duration, decoded and embedded block by
-/// block: a 2-hour recording takes no more memory than a song.
-fn clip_windows_of_file(model: &Model, file: &Path) -> Result<(Vec<Vec<f32>>, f64)> {
-    let failed = |e: String| anyhow::anyhow!("{}: {e}", file.display());
-    let mut embedder = None;
-    let mut rate = 0;
-    let samples = decode_file_in_blocks(file, |block, info| -> Result<()> {
-        if embedder.is_none() {
-            rate = info.sample_rate;
-            embedder = Some(ClipEmbedder::new(model, rate, DEFAULT_VOICE_FLOOR_DB).map_err(failed)?);
-        }
-        embedder.as_mut().map_or(Ok(()), |e| e.push(block)).map_err(failed)
-    })?;
-    // decode_file_in_blocks fails when nothing decodes, so a block arrived and set the embedder.
-    let windows = embedder.map_or(Ok(Vec::new()), ClipEmbedder::finish).map_err(failed)?;
-    Ok((windows, samples as f64 / rate.max(1) as f64))
 }
 
 pub fn library(path: &Path, action: LibraryAction) -> Result<()> {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::audio::decode_file;
-use crate::embed::{clip_has_voice, clip_window_embeddings, unit_embedding};
+use crate::embed::{clip_has_voice, file_window_embeddings, unit_embedding};
 use crate::library::{Scoring, SingerLibrary};
 use crate::model::Model;
 
@@ -51,9 +51,7 @@ pub fn enroll_clips<'a>(
     let mut library = SingerLibrary::new(model.metadata());
     let mut by_singer: BTreeMap<&str, Vec<Vec<f32>>> = BTreeMap::new();
     for (singer, path) in clips {
-        let audio = decode_file(path).map_err(|e| e.to_string())?;
-        let windows = clip_window_embeddings(model, &audio.samples, audio.sample_rate, voice_floor_db)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let (windows, _) = file_window_embeddings(model, path, voice_floor_db)?;
         by_singer.entry(singer).or_default().extend(windows);
         clip_done();
     }
