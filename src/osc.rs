@@ -35,7 +35,6 @@ pub struct OscSender {
     target: SocketAddr,
     /// The verdict last announced on [`SINGER_ADDRESS`].
     shown: Option<Verdict>,
-    stopped: bool,
 }
 
 impl OscSender {
@@ -54,23 +53,15 @@ impl OscSender {
         let socket = UdpSocket::bind(local)
             .and_then(|socket| socket.set_nonblocking(true).map(|()| socket))
             .map_err(|cause| OscError::Socket { target: address, cause })?;
-        Ok(Self { socket, target: address, shown: None, stopped: false })
+        Ok(Self { socket, target: address, shown: None })
     }
 
     pub fn target(&self) -> SocketAddr {
         self.target
     }
 
-    /// Sends nothing more (after a failure the caller has reported).
-    pub fn stop(&mut self) {
-        self.stopped = true;
-    }
-
     /// Sends what `decision` changes: the verdict if it is new, then the scores.
     pub fn send(&mut self, decision: &Decision) -> Result<(), OscError> {
-        if self.stopped {
-            return Ok(());
-        }
         if self.shown.as_ref() != Some(&decision.verdict) {
             let args = vec![OscType::String(decision.verdict.label().to_string()), OscType::Float(decision.confidence)];
             self.send_message(SINGER_ADDRESS, args)?;

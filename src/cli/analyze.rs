@@ -397,7 +397,7 @@ pub fn analyze_file(
         };
         match runner {
             Runner::Live(analyzer, due, kept) => analyzer.push(block, due).map(|()| {
-                send_osc(osc.as_deref_mut(), due, progress);
+                send_osc(&mut osc, due, progress);
                 kept.take(due)
             }),
             Runner::Song(analyzer) => analyzer.push(block),
@@ -411,12 +411,12 @@ pub fn analyze_file(
     })?;
     let decisions = match runner {
         Some(Runner::Live(mut analyzer, mut due, mut kept)) => analyzer.finish(&mut due).map(|()| {
-            send_osc(osc.as_deref_mut(), &due, progress);
+            send_osc(&mut osc, &due, progress);
             kept.take(&mut due);
             kept.expand()
         }),
         // Song mode decides once the whole recording is in: its decisions go out at the end.
-        Some(Runner::Song(analyzer)) => analyzer.finish().inspect(|decisions| send_osc(osc, decisions, progress)),
+        Some(Runner::Song(analyzer)) => analyzer.finish().inspect(|decisions| send_osc(&mut osc, decisions, progress)),
         None => Ok(Vec::new()),
     }
     .map_err(|e| named(e.to_string()))?;
@@ -436,13 +436,13 @@ pub struct Extras<'a> {
     pub osc: Option<&'a mut OscSender>,
 }
 
-/// Sends `decisions` to the OSC listener, if any. A failed send is reported once and sending
-/// stops; the analysis goes on (the timeline is the result that must not be lost).
-fn send_osc(osc: Option<&mut OscSender>, decisions: &[Decision], progress: &ProgressBar) {
-    let Some(osc) = osc else { return };
-    if let Some(error) = decisions.iter().find_map(|d| osc.send(d).err()) {
+/// Sends `decisions` to the OSC listener, if any. A failed send is reported once and the
+/// listener let go; the analysis goes on (the timeline is the result that must not be lost).
+fn send_osc(osc: &mut Option<&mut OscSender>, decisions: &[Decision], progress: &ProgressBar) {
+    let Some(sender) = osc else { return };
+    if let Some(error) = decisions.iter().find_map(|d| sender.send(d).err()) {
         progress.suspend(|| eprintln!("warning: {error}; no more OSC messages are sent"));
-        osc.stop();
+        *osc = None;
     }
 }
 
