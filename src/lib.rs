@@ -19,5 +19,6 @@ pub mod model;
 pub mod osc;
 pub mod plot;
 pub mod plugin;
+pub mod rig;
 pub mod song;
 pub mod timeline;

@@ -2,7 +2,9 @@
 //! for every front door that has one (the plugin, the benchmark). The audio thread only mixes
 //! the selected input to mono and copies it into a lock-free SPSC ring ([`AudioSide`]); a
 //! worker thread per stream drains the ring into the engine's [`Analyzer`] and publishes
-//! decisions to the GUI (lock-free queues and atomics) and to the owner's [`LiveControls`].
+//! decisions to the GUI (lock-free queues and atomics) and to the owner's [`LiveControls`],
+//! and the rig's MIDI back to the audio thread (a lock-free queue of `Copy` events, placed in
+//! the block whose samples they belong to: [`AudioSide::rig_events`]).
 //! It also keeps each hop's evidence ([`HeardLog`]) so that the song-mode timeline of
 //! everything heard can be exported (on request, and automatically after an offline render).
 //! The model is embedded in the binary and loaded once per process, never on the audio
@@ -28,6 +30,7 @@ use crate::fsutil::write_atomically;
 use crate::library::SingerLibrary;
 use crate::model::{embedded, Model};
 use crate::osc::OscSender;
+use crate::rig::{default_program, ProgramFollower, RigEvent, RigSettings};
 use crate::song::{decide_song, SongConfig};
 use crate::timeline::{render, Format};
 
@@ -67,6 +70,19 @@ pub trait LiveControls: Send + Sync + 'static {
     /// Where to send each decision as OSC (`HOST:PORT`), if anywhere.
     fn osc_target(&self) -> Option<String> {
         None
+    }
+    /// What the rig output (MIDI) does, and whether the verdict is held.
+    fn rig(&self) -> RigSettings {
+        RigSettings::default()
+    }
+    /// Program (0–127) of the singer at `position` in the library.
+    fn singer_program(&self, position: usize) -> u8 {
+        default_program(position)
+    }
+    /// Whether the singer at `position` in the library is considered at all (tonight's set
+    /// list); a disabled singer is left out of the matching.
+    fn singer_enabled(&self, _position: usize) -> bool {
+        true
     }
 }
 
@@ -128,6 +144,12 @@ const GUI_QUEUE_LEN: usize = 128;
 /// Hops kept for the song-mode timeline: 4 hours at the 0.5 s hop (about 25 MB of embeddings
 /// with v2); beyond that the oldest go.
 const HEARD_MAX_HOPS: usize = 4 * 3600 * 2;
+/// Rig events waiting for the audio thread; at one or two per hop it never holds more than a
+/// few, and when no audio comes to take them the oldest go.
+const RIG_QUEUE_LEN: usize = 256;
+/// Singers (by library position) whose enable switch the worker follows; later ones are
+/// always considered.
+const SWITCHABLE_SINGERS: usize = 64;
 
 /// A library with no singers, for the built-in model.
 fn empty_library() -> Arc<SingerLibrary> {
@@ -284,6 +306,15 @@ pub struct AudioSide {
     worker: Thread,
     /// Offline bounce: wait for the worker after each block so nothing is dropped.
     offline: bool,
+    /// Rig events from the worker.
+    rig: Arc<ArrayQueue<RigEvent>>,
+    /// An event taken from the queue that belongs to a later block.
+    rig_pending: Option<RigEvent>,
+    /// Samples received since activation (pushed or dropped): the stream clock rig events are
+    /// stamped with.
+    stream_pos: u64,
+    /// First sample and length of the last block given to [`AudioSide::push_block`].
+    block: (u64, usize),
 }
 
 impl AudioSide {
@@ -292,6 +323,8 @@ impl AudioSide {
     /// where it waits for the worker to catch up.
     pub fn push_block(&mut self, main: &[&mut [f32]], side: Option<&[&mut [f32]]>, input: InputSource, wait: bool) {
         let samples = main.first().map_or(0, |c| c.len());
+        self.block = (self.stream_pos, samples);
+        self.stream_pos += samples as u64;
         let mut start = 0;
         while start < samples {
             let len = (samples - start).min(MIX_CHUNK);
@@ -306,6 +339,25 @@ impl AudioSide {
         }
         if (self.offline || wait) && samples > 0 {
             self.wait_for_worker();
+        }
+    }
+
+    /// Hands `emit` the rig events that are due by the end of the last pushed block, each with
+    /// its offset in that block: where its decision's audio ends, or the block's first sample
+    /// when the decision came later than its audio (live, the worker runs behind). Lock-free
+    /// and allocation-free; events beyond the block wait for the next one.
+    pub fn rig_events(&mut self, mut emit: impl FnMut(u32, RigEvent)) {
+        let (start, len) = self.block;
+        if len == 0 {
+            return;
+        }
+        while let Some(event) = self.rig_pending.take().or_else(|| self.rig.pop()) {
+            if event.at_sample >= start + len as u64 {
+                self.rig_pending = Some(event);
+                break;
+            }
+            let offset = event.at_sample.saturating_sub(start) as u32;
+            emit(offset, event);
         }
     }
 
@@ -392,6 +444,7 @@ pub fn start(
     let (producer, consumer) = HeapRb::<f32>::new(capacity).split();
     let progress = Arc::new(Progress { alive: AtomicBool::new(true), ..Default::default() });
     let (requests, receiver) = crossbeam::channel::unbounded();
+    let rig = Arc::new(ArrayQueue::new(RIG_QUEUE_LEN));
     feed.position_s.store(0.0, Ordering::Relaxed);
     feed.dropped_samples.store(0, Ordering::Relaxed);
     feed.heard.lock().unwrap_or_else(|e| e.into_inner()).restart(analyzer.config().clone());
@@ -400,6 +453,7 @@ pub fn start(
         consumer,
         analyzer,
         library,
+        disabled: 0,
         controls,
         feed: feed.clone(),
         progress: progress.clone(),
@@ -410,6 +464,9 @@ pub fn start(
         dropped_seen: 0,
         osc_target: None,
         osc: None,
+        rig: rig.clone(),
+        follower: ProgramFollower::default(),
+        sample_rate: f64::from(sample_rate),
     };
     let join = std::thread::Builder::new()
         .name("singer-id analysis".into())
@@ -423,6 +480,10 @@ pub fn start(
         feed,
         worker: join.thread().clone(),
         offline,
+        rig,
+        rig_pending: None,
+        stream_pos: 0,
+        block: (0, 0),
     };
     Ok((audio, WorkerHandle { join: Some(join), progress, requests }))
 }
@@ -433,8 +494,11 @@ struct Worker {
     consumer: HeapCons<f32>,
     /// The engine, unchanged from the CLI's.
     analyzer: Analyzer,
-    /// The library the analyzer has, to notice when the editor or a state load replaces it.
+    /// The owner's whole library, to notice when the editor or a state load replaces it (the
+    /// analyzer has the part of it that is enabled).
     library: Arc<SingerLibrary>,
+    /// Bit `i` set: the singer at position `i` is disabled.
+    disabled: u64,
     /// The owner's settings, library and decision log.
     controls: Arc<dyn LiveControls>,
     /// Where the editor reads results.
@@ -454,6 +518,12 @@ struct Worker {
     /// The OSC target last configured, and the sender for it (`None` when off or refused).
     osc_target: Option<String>,
     osc: Option<OscSender>,
+    /// Rig events for the audio thread.
+    rig: Arc<ArrayQueue<RigEvent>>,
+    /// Turns verdicts into Program Changes.
+    follower: ProgramFollower,
+    /// The stream's sample rate, to stamp rig events with samples.
+    sample_rate: f64,
 }
 
 impl Worker {
@@ -501,8 +571,18 @@ impl Worker {
 
     /// Hands new decisions to the editor and the state's log, and the hops to the heard log.
     fn publish(&mut self, decisions: &mut Vec<Decision>, heard: &mut Vec<Observation>) {
+        let rig = if decisions.is_empty() { RigSettings::default() } else { self.controls.rig() };
         for decision in decisions.drain(..) {
-            if let Some(Err(e)) = self.osc.as_mut().map(|osc| osc.send(&decision)) {
+            let at_sample = (decision.end_s * self.sample_rate).round().max(0.0) as u64;
+            let (library, controls) = (&self.library, &self.controls);
+            let program_of = |name: &str| {
+                let position = library.singers.iter().position(|s| s.name == name).unwrap_or(0);
+                controls.singer_program(position)
+            };
+            self.follower.follow(&decision, &rig, program_of, |message| {
+                self.rig.force_push(RigEvent { at_sample, channel: rig.channel, message });
+            });
+            if let Some(Err(e)) = self.osc.as_mut().map(|osc| osc.send(&decision, rig.hold)) {
                 // Reported once; sending resumes when the target is set again.
                 self.osc = None;
                 self.notice(format!("{e}; OSC off"));
@@ -567,14 +647,28 @@ impl Worker {
             self.analyzer.set_smoothing_s(smoothing);
         }
         let current = self.controls.library();
-        let changed = match &current {
+        let replaced = match &current {
             Some(library) => !Arc::ptr_eq(library, &self.library),
             None => !self.library.singers.is_empty(),
         };
-        if changed {
-            let library = current.unwrap_or_else(empty_library);
-            match self.analyzer.set_library(library.clone()) {
-                Ok(()) => self.library = library,
+        let library = if replaced { current.unwrap_or_else(empty_library) } else { self.library.clone() };
+        let disabled = (0..library.singers.len().min(SWITCHABLE_SINGERS))
+            .filter(|&i| !self.controls.singer_enabled(i))
+            .fold(0u64, |bits, i| bits | 1 << i);
+        if replaced || disabled != self.disabled {
+            let matching = if disabled == 0 {
+                library.clone()
+            } else {
+                let mut enabled = (*library).clone();
+                let mut position = 0;
+                enabled.singers.retain(|_| {
+                    position += 1;
+                    position > SWITCHABLE_SINGERS || disabled & 1 << (position - 1) == 0
+                });
+                Arc::new(enabled)
+            };
+            match self.analyzer.set_library(matching.clone()) {
+                Ok(()) => (self.library, self.disabled) = (library, disabled),
                 Err(e) => self.notice(e),
             }
         }

@@ -2,7 +2,7 @@
 //! anything else that listens, so the detected singer can drive a rig. Two messages:
 //!
 //! - `/singer-id/singer ,sf NAME CONFIDENCE` when the shown verdict changes (`NAME` is the
-//!   singer, `unknown` or `no voice`);
+//!   singer, `unknown` or `no voice`), not while the verdict is held;
 //! - `/singer-id/scores ,sf… NAME SCORE …` every hop: the best candidates, best first (none
 //!   while no voice is heard).
 //!
@@ -60,9 +60,11 @@ impl OscSender {
         self.target
     }
 
-    /// Sends what `decision` changes: the verdict if it is new, then the scores.
-    pub fn send(&mut self, decision: &Decision) -> Result<(), OscError> {
-        if self.shown.as_ref() != Some(&decision.verdict) {
+    /// Sends what `decision` changes: the verdict if it is new (unless `hold`: the rig keeps
+    /// the singer it has, and the change is announced once the hold is released), then the
+    /// scores.
+    pub fn send(&mut self, decision: &Decision, hold: bool) -> Result<(), OscError> {
+        if !hold && self.shown.as_ref() != Some(&decision.verdict) {
             let args = vec![OscType::String(decision.verdict.label().to_string()), OscType::Float(decision.confidence)];
             self.send_message(SINGER_ADDRESS, args)?;
             self.shown = Some(decision.verdict.clone());
@@ -114,9 +116,11 @@ mod tests {
             confidence: 0.75,
             top: vec![Candidate { singer: "Ann".into(), score: 0.5 }, Candidate { singer: "Bo".into(), score: 0.25 }],
         };
-        osc.send(&ann).unwrap();
-        osc.send(&Decision { start_s: 0.5, end_s: 1.0, ..ann.clone() }).unwrap();
-        osc.send(&Decision { verdict: Verdict::NoVoice, top: vec![], ..ann.clone() }).unwrap();
+        osc.send(&ann, false).unwrap();
+        osc.send(&Decision { start_s: 0.5, end_s: 1.0, ..ann.clone() }, false).unwrap();
+        // Held: no announcement of Bo; scores still go.
+        osc.send(&Decision { verdict: Verdict::Singer("Bo".into()), ..ann.clone() }, true).unwrap();
+        osc.send(&Decision { verdict: Verdict::NoVoice, top: vec![], ..ann.clone() }, false).unwrap();
         let singer = |name: &str| vec![OscType::String(name.into()), OscType::Float(0.75)];
         let scores = vec![
             OscType::String("Ann".into()),
@@ -126,6 +130,7 @@ mod tests {
         ];
         let expected = [
             (SINGER_ADDRESS, singer("Ann")),
+            (SCORES_ADDRESS, scores.clone()),
             (SCORES_ADDRESS, scores.clone()),
             (SCORES_ADDRESS, scores),
             (SINGER_ADDRESS, singer("no voice")),

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use nice_plug::prelude::*;
 
 use crate::live::{AudioSide, GuiFeed, WorkerHandle};
+use crate::rig::{RigEvent, RigMessage};
 use params::SingerIdParams;
 
 /// One plugin instance.
@@ -73,6 +74,8 @@ impl Plugin for SingerId {
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[with_side_chain(2), with_side_chain(1)];
+    // Program Changes (and the optional confidence CC) for the rig: `crate::rig`.
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
 
     type Editor = editor::SingerIdEditor;
     type SysExMessage = ();
@@ -88,7 +91,7 @@ impl Plugin for SingerId {
 
     fn filter_state(state: &mut PluginState) {
         params::filter_library_field(&mut state.fields);
-        params::note_missing_params(state);
+        params::note_unreadable_params(state);
     }
 
     fn activate(
@@ -119,7 +122,7 @@ impl Plugin for SingerId {
         &mut self,
         buffer: &mut Buffer,
         aux: &mut AuxiliaryBuffers,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         // nice-plug has already copied input to output; we never write to the buffers, so the
         // output is the input, bit for bit (NaN, Inf and denormals included).
@@ -132,6 +135,10 @@ impl Plugin for SingerId {
                     .filter(|c| c.first().is_some_and(|ch| !ch.is_empty()));
                 let wait = self.params.every_sample.value();
                 audio.push_block(buffer.as_slice_immutable(), side, self.params.input.value().source(), wait);
+                // A host without an event output, or with a full one, loses the event; audio goes on.
+                audio.rig_events(|timing, event| {
+                    let _ = context.try_send_event(note_event(timing, event));
+                });
             }
         }
         ProcessStatus::Normal
@@ -139,6 +146,17 @@ impl Plugin for SingerId {
 
     fn deactivate(&mut self) {
         self.stop_worker();
+    }
+}
+
+/// A rig event as nice-plug's MIDI output event.
+fn note_event(timing: u32, event: RigEvent) -> NoteEvent<()> {
+    let channel = event.channel;
+    match event.message {
+        RigMessage::Program(program) => NoteEvent::MidiProgramChange { timing, channel, program },
+        RigMessage::Control { cc, value } => {
+            NoteEvent::MidiCC { timing, channel, cc, value: f32::from(value) / 127.0 }
+        }
     }
 }
 

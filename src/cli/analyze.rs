@@ -440,7 +440,7 @@ pub struct Extras<'a> {
 /// listener let go; the analysis goes on (the timeline is the result that must not be lost).
 fn send_osc(osc: &mut Option<&mut OscSender>, decisions: &[Decision], progress: &ProgressBar) {
     let Some(sender) = osc else { return };
-    if let Some(error) = decisions.iter().find_map(|d| sender.send(d).err()) {
+    if let Some(error) = decisions.iter().find_map(|d| sender.send(d, false).err()) {
         progress.suspend(|| eprintln!("warning: {error}; no more OSC messages are sent"));
         *osc = None;
     }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use nice_plug::params::persist::PersistentField;
+use nice_plug::plugin::UNREADABLE_PARAM_PREFIX;
 use nice_plug::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -13,9 +14,13 @@ use crate::decision::Decision;
 use crate::library::{SingerLibrary, LIBRARY_FORMAT, LIBRARY_VERSION};
 use crate::live::{InputSource, LiveControls};
 use crate::model::embedded;
+use crate::rig::{default_program, RigSettings, PROGRAMS};
 
 /// Decisions kept for the state's `decisions` field (256 s at the 0.5 s hop).
 pub const MAX_SAVED_DECISIONS: usize = 512;
+/// Singers (the first ones in the library's order) with their own enable switch and program
+/// parameters; later singers are always considered and get their position as program.
+pub const SINGER_SLOTS: usize = 16;
 
 /// Which part of the input the analysis listens to. Audio always passes through untouched.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +50,48 @@ impl InputChannel {
             InputChannel::SideChain => InputSource::SideChain,
         }
     }
+}
+
+/// The rig settings of the singer at one position in the library: automatable, saved with the
+/// project. Parameters are by position because a plugin's parameter list is fixed; the editor
+/// moves the settings along when a singer is deleted, so each singer keeps its own.
+#[derive(Params)]
+pub struct SingerSlot {
+    /// Considered at all (tonight's set list).
+    #[id = "singer_on"]
+    pub on: BoolParam,
+    /// Program Change sent when this singer is shown, 1–128 as consoles number them.
+    #[id = "singer_program"]
+    pub program: IntParam,
+}
+
+impl SingerSlot {
+    fn new(position: usize) -> Self {
+        let number = position + 1;
+        Self {
+            on: BoolParam::new(format!("Singer {number} on"), true),
+            program: IntParam::new(
+                format!("Singer {number} program"),
+                i32::from(default_program(position)) + 1,
+                IntRange::Linear { min: 1, max: i32::from(PROGRAMS) },
+            ),
+        }
+    }
+}
+
+/// Formats a program parameter where 0 means "send nothing".
+fn program_or_none(name: &str) -> IntParam {
+    IntParam::new(name, 0, IntRange::Linear { min: 0, max: i32::from(PROGRAMS) })
+        .with_value_to_string(Arc::new(|v| if v == 0 { "none".into() } else { v.to_string() }))
+        .with_string_to_value(Arc::new(|s| match s.trim() {
+            "none" | "off" | "" => Some(0),
+            number => number.parse().ok(),
+        }))
+}
+
+/// A program parameter (0 = none, else 1–128) as a wire program.
+fn wire_program(value: i32) -> Option<u8> {
+    (1..=i32::from(PROGRAMS)).contains(&value).then(|| (value - 1) as u8)
 }
 
 #[derive(Params)]
@@ -82,6 +129,31 @@ pub struct SingerIdParams {
     /// can cause dropouts, so it is off by default.
     #[id = "every_sample"]
     pub every_sample: BoolParam,
+
+    /// "Hold current singer": the shown verdict stops driving the rig (MIDI, OSC) while set.
+    #[id = "hold"]
+    pub hold: BoolParam,
+    /// Program Changes on or off.
+    #[id = "midi_out"]
+    pub midi_out: BoolParam,
+    /// MIDI channel 1–16.
+    #[id = "midi_channel"]
+    pub midi_channel: IntParam,
+    /// Seconds after a Program Change during which no other is sent.
+    #[id = "hold_time"]
+    pub hold_time: FloatParam,
+    /// Program for `unknown` (0: none, keep the last).
+    #[id = "unknown_program"]
+    pub unknown_program: IntParam,
+    /// Program for `no voice` (0: none, keep the last).
+    #[id = "no_voice_program"]
+    pub no_voice_program: IntParam,
+    /// Controller carrying the confidence every hop (0: off).
+    #[id = "confidence_cc"]
+    pub confidence_cc: IntParam,
+    /// Per-singer enable switch and program, by library position.
+    #[nested(array, group = "Singer")]
+    pub singers: [SingerSlot; SINGER_SLOTS],
 }
 
 impl Default for SingerIdParams {
@@ -107,6 +179,21 @@ impl Default for SingerIdParams {
                 .with_step_size(0.1),
             enabled: BoolParam::new("Analysis enabled", true),
             every_sample: BoolParam::new("Analyse every sample", false),
+            hold: BoolParam::new("Hold singer", false),
+            midi_out: BoolParam::new("MIDI out", true),
+            midi_channel: IntParam::new("MIDI channel", 1, IntRange::Linear { min: 1, max: 16 }),
+            hold_time: FloatParam::new("Change hold", 1.0, FloatRange::Linear { min: 0.0, max: 10.0 })
+                .with_unit(" s")
+                .with_step_size(0.1),
+            unknown_program: program_or_none("Program for unknown"),
+            no_voice_program: program_or_none("Program for no voice"),
+            confidence_cc: IntParam::new("Confidence CC", 0, IntRange::Linear { min: 0, max: 119 })
+                .with_value_to_string(Arc::new(|v| if v == 0 { "off".into() } else { v.to_string() }))
+                .with_string_to_value(Arc::new(|s| match s.trim() {
+                    "off" | "none" | "" => Some(0),
+                    number => number.parse().ok(),
+                })),
+            singers: std::array::from_fn(SingerSlot::new),
         }
     }
 }
@@ -155,6 +242,29 @@ impl LiveControls for SingerIdParams {
         let prefs = self.editor_state.lock().unwrap_or_else(|e| e.into_inner());
         let target = prefs.osc_target.trim();
         (!target.is_empty()).then(|| target.to_string())
+    }
+
+    fn rig(&self) -> RigSettings {
+        RigSettings {
+            midi: self.midi_out.value(),
+            channel: (self.midi_channel.value() - 1).clamp(0, 15) as u8,
+            hold: self.hold.value(),
+            hold_time_s: f64::from(self.hold_time.value()),
+            unknown_program: wire_program(self.unknown_program.value()),
+            no_voice_program: wire_program(self.no_voice_program.value()),
+            confidence_cc: u8::try_from(self.confidence_cc.value()).ok().filter(|&cc| cc > 0),
+        }
+    }
+
+    fn singer_program(&self, position: usize) -> u8 {
+        self.singers
+            .get(position)
+            .and_then(|slot| wire_program(slot.program.value()))
+            .unwrap_or_else(|| default_program(position))
+    }
+
+    fn singer_enabled(&self, position: usize) -> bool {
+        self.singers.get(position).is_none_or(|slot| slot.on.value())
     }
 }
 
@@ -359,17 +469,22 @@ impl<'a> PersistentField<'a, Vec<String>> for RestoredDefaults {
     }
 }
 
-/// Records in `state` which of the plugin's parameters it has no readable value for (an
-/// unreadable value is dropped on reading by nice-plug-core, as patched in `vendor/`), for
-/// [`RestoredDefaults`] to pick up when the fields are loaded.
-pub fn note_missing_params(state: &mut PluginState) {
-    let missing: Vec<String> = SingerIdParams::default()
-        .param_map()
-        .into_iter()
-        .map(|(id, _, _)| id)
-        .filter(|id| !state.params.contains_key(id))
+/// Records in `state` which parameters had a value it could not read (dropped on reading by
+/// nice-plug-core, as patched in `vendor/`, and noted under a marked id), for
+/// [`RestoredDefaults`] to pick up when the fields are loaded. Parameters the state has no
+/// value for at all (added since it was saved) are not named: they simply start at their
+/// defaults.
+pub fn note_unreadable_params(state: &mut PluginState) {
+    let marked: Vec<String> =
+        state.params.keys().filter(|id| id.starts_with(UNREADABLE_PARAM_PREFIX)).cloned().collect();
+    let unreadable: Vec<String> = marked
+        .iter()
+        .map(|id| {
+            state.params.remove(id);
+            id[UNREADABLE_PARAM_PREFIX.len()..].to_string()
+        })
         .collect();
-    state.fields.insert("restored_defaults".into(), serde_json::to_string(&missing).unwrap_or_default());
+    state.fields.insert("restored_defaults".into(), serde_json::to_string(&unreadable).unwrap_or_default());
 }
 
 /// Key of the object that stands for library text in a state that is not JSON at all.

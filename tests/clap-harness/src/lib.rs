@@ -1,12 +1,13 @@
 //! A minimal headless CLAP host (clack-host) for testing the Singer ID plugin end to end: load the
 //! `.clap`, load or save its state, choose realtime or offline rendering, and push stereo audio
-//! through it in whatever block sizes a test asks for.
+//! through it in whatever block sizes a test asks for, collecting the MIDI it sends out.
 
 use std::ffi::CString;
 use std::path::Path;
 
 use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
+use clack_host::events::event_types::MidiEvent;
 use clack_host::prelude::*;
 
 /// The plugin's CLAP id (docs/plugin-contract.md).
@@ -29,6 +30,14 @@ impl HostHandlers for Host {
     type Shared<'a> = Shared;
     type MainThread<'a> = ();
     type AudioProcessor<'a> = ();
+}
+
+/// A MIDI message the plugin sent: the sample (from the start of the audio) it is stamped with,
+/// and its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MidiOut {
+    pub sample: u64,
+    pub data: [u8; 3],
 }
 
 /// One loaded plugin instance (the entry stays loaded as long as the instance lives).
@@ -86,11 +95,23 @@ impl Instance {
         right: &[f32],
         blocks: &[usize],
     ) -> Result<[Vec<f32>; 2], String> {
+        self.process_with_midi(rate, left, right, blocks).map(|(out, _)| out)
+    }
+
+    /// [`Instance::process`], also returning the MIDI the plugin sent, in order.
+    pub fn process_with_midi(
+        &mut self,
+        rate: f64,
+        left: &[f32],
+        right: &[f32],
+        blocks: &[usize],
+    ) -> Result<([Vec<f32>; 2], Vec<MidiOut>), String> {
         assert_eq!(left.len(), right.len());
         let config =
             PluginAudioConfiguration { sample_rate: rate, min_frames_count: 1, max_frames_count: MAX_BLOCK as u32 };
         let stopped = self.instance.activate(|_, _| (), config).map_err(|e| e.to_string())?;
         let mut out = [vec![0.0f32; left.len()], vec![0.0f32; left.len()]];
+        let mut midi = Vec::new();
         // Audio runs on its own thread, as in a real host.
         let stopped = std::thread::scope(|s| {
             s.spawn(|| -> Result<_, String> {
@@ -142,6 +163,13 @@ impl Instance {
                             None,
                         )
                         .map_err(|e| e.to_string())?;
+                    for event in events_out.iter() {
+                        if let Some(event) = event.as_event::<MidiEvent>() {
+                            let sample = (pos + event.header().time() as usize) as u64;
+                            midi.push(MidiOut { sample, data: event.data() });
+                        }
+                    }
+                    events_out.clear();
                     out[0][pos..pos + n].copy_from_slice(&out_l[..n]);
                     out[1][pos..pos + n].copy_from_slice(&out_r[..n]);
                     pos += n;
@@ -152,7 +180,7 @@ impl Instance {
             .expect("audio thread panicked")
         })?;
         self.instance.deactivate(stopped);
-        Ok(out)
+        Ok((out, midi))
     }
 }
 

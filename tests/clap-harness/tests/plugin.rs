@@ -268,3 +268,137 @@ fn an_unreadable_parameter_value_resets_that_parameter_and_keeps_the_library() {
     let status: String = serde_json::from_str(&fields(&plugin.save_state().unwrap())["status"]).unwrap();
     assert_eq!(status, "ok");
 }
+
+/// The demo rendered offline at 48 kHz with the demo library and these parameter values
+/// (`id`, saved JSON value); returns the MIDI sent and the decisions saved in the state.
+fn render_demo_midi(params: &[(&str, serde_json::Value)], seed: u64) -> (Vec<clap_harness::MidiOut>, Vec<Decision>) {
+    let (samples, native) = demo();
+    let mono = resample(samples, *native, 48_000);
+    let mut state: serde_json::Value =
+        serde_json::from_slice(state_json(&state_with_library(&demo_library().to_json()))).unwrap();
+    for (id, value) in params {
+        assert!(state["params"].get(*id).is_some(), "no parameter {id}");
+        state["params"][*id] = value.clone();
+    }
+    let mut plugin = Instance::load(&plugin_path()).unwrap();
+    plugin.load_state(&state_from_json(&serde_json::to_vec(&state).unwrap())).unwrap();
+    plugin.set_offline(true).unwrap();
+    let ([l, _], midi) = plugin.process_with_midi(48_000.0, &mono, &mono, &random_blocks(seed, 4000)).unwrap();
+    assert_bit_exact(&mono, &l, "left");
+    let decisions = serde_json::from_str(&fields(&plugin.save_state().unwrap())["decisions"]).unwrap();
+    (midi, decisions)
+}
+
+/// The demo's sections as (start, end, label).
+fn demo_sections() -> Vec<(f64, f64, String)> {
+    let text = std::fs::read_to_string(repo().join("demo/demo-track.sections.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let cols: Vec<&str> = line.split(',').collect();
+            (cols[0].parse().unwrap(), cols[1].parse().unwrap(), cols[2].to_string())
+        })
+        .collect()
+}
+
+/// Program Changes as (seconds, channel, program).
+fn program_changes(midi: &[clap_harness::MidiOut]) -> Vec<(f64, u8, u8)> {
+    midi.iter()
+        .filter(|m| m.data[0] & 0xf0 == 0xc0)
+        .map(|m| (m.sample as f64 / 48_000.0, m.data[0] & 0x0f, m.data[1]))
+        .collect()
+}
+
+/// The longest block `random_blocks` gives, and the analysis hop, in seconds at 48 kHz.
+const MAX_BLOCK_S: f64 = 16384.0 / 48_000.0;
+const HOP_S: f64 = 0.5;
+
+#[test]
+fn program_changes_follow_the_demo_singers_in_order_and_time() {
+    // The library's order: yuki 0, scott 1, erithacus 2 (default programs = positions).
+    let program = |label: &str| ["yuki", "scott", "erithacus"].iter().position(|n| *n == label).unwrap() as u8;
+    let sections = demo_sections();
+    let mut runs = Vec::new();
+    for seed in [31, 32] {
+        let (midi, decisions) = render_demo_midi(&[("midi_channel", serde_json::json!({"i32": 3}))], seed);
+        let changes = program_changes(&midi);
+        eprintln!("seed {seed}: {changes:?}");
+        // Channel 3 (wire 2), one change per sung section, in the sections' order; nothing for
+        // the instrumentals (`no voice` sends nothing by default).
+        let expected: Vec<u8> = sections.iter().filter(|s| s.2 != "instrumental").map(|s| program(&s.2)).collect();
+        assert_eq!(changes.iter().map(|c| c.2).collect::<Vec<_>>(), expected, "seed {seed}");
+        assert!(changes.iter().all(|c| c.1 == 2));
+        let sung = sections.iter().filter(|s| s.2 != "instrumental");
+        for (&(at, _, p), (start, end, label)) in changes.iter().zip(sung) {
+            // Timing: where the shown verdict first names the section's singer, within one hop
+            // and one block...
+            let shown = decisions
+                .iter()
+                .find(|d| d.end_s > *start && d.verdict == Verdict::Singer(label.clone()))
+                .unwrap_or_else(|| panic!("{label} never shown"));
+            assert!(
+                at >= shown.end_s - 1e-3 && at <= shown.end_s + HOP_S + MAX_BLOCK_S,
+                "seed {seed}: program {p} at {at:.3} s, {label} shown at {:.3} s",
+                shown.end_s
+            );
+            // ...and early in the section itself.
+            assert!(at > *start && at < (start + 2.0).min(*end), "seed {seed}: {label} ({start}-{end} s) at {at:.3} s");
+        }
+        runs.push(changes);
+    }
+    // Other block sizes, the same events (times within one block).
+    for (a, b) in runs[0].iter().zip(&runs[1]) {
+        assert_eq!((a.1, a.2), (b.1, b.2));
+        assert!((a.0 - b.0).abs() <= MAX_BLOCK_S, "{a:?} vs {b:?}");
+    }
+}
+
+#[test]
+fn no_voice_and_hold_settings_shape_the_midi() {
+    let sections = demo_sections();
+    let in_instrumental =
+        |t: f64| sections.iter().any(|(start, end, label)| label == "instrumental" && t > *start && t <= *end + 1.0);
+    // `no voice` on program 100 (wire 99): sent in the instrumental sections.
+    let (midi, _) = render_demo_midi(&[("no_voice_program", serde_json::json!({"i32": 100}))], 33);
+    let changes = program_changes(&midi);
+    let no_voice: Vec<f64> = changes.iter().filter(|c| c.2 == 99).map(|c| c.0).collect();
+    assert!(!no_voice.is_empty(), "{changes:?}");
+    assert!(no_voice.iter().all(|&t| in_instrumental(t)), "{changes:?}");
+    // A singer's own program follows the parameter: scott (position 2) on program 42.
+    let (midi, _) = render_demo_midi(&[("singer_program_2", serde_json::json!({"i32": 42}))], 34);
+    assert!(program_changes(&midi).iter().any(|c| c.2 == 41), "{midi:?}");
+    // Held: no Program Change at all, and the confidence CC still rides every hop.
+    let (midi, decisions) = render_demo_midi(
+        &[("hold", serde_json::json!({"bool": true})), ("confidence_cc", serde_json::json!({"i32": 20}))],
+        35,
+    );
+    assert_eq!(program_changes(&midi), []);
+    let ccs = midi.iter().filter(|m| m.data[0] == 0xb0 && m.data[1] == 20).count();
+    assert_eq!(ccs, decisions.len());
+    // MIDI off: nothing.
+    let (midi, _) = render_demo_midi(&[("midi_out", serde_json::json!({"bool": false}))], 36);
+    assert_eq!(midi, []);
+}
+
+#[test]
+fn a_disabled_singer_is_never_named() {
+    // scott (position 2) is not in tonight's set: his section is someone else or unknown.
+    let (midi, decisions) = render_demo_midi(&[("singer_on_2", serde_json::json!({"bool": false}))], 37);
+    assert!(decisions.iter().all(|d| d.verdict != Verdict::Singer("scott".into())));
+    assert!(program_changes(&midi).iter().all(|c| c.2 != 1), "{midi:?}");
+    // The others still are.
+    assert!(decisions.iter().any(|d| d.verdict == Verdict::Singer("yuki".into())));
+}
+
+#[test]
+fn a_state_saved_before_a_parameter_existed_loads_without_a_note() {
+    let mut state: serde_json::Value =
+        serde_json::from_slice(state_json(&state_with_library(&demo_library().to_json()))).unwrap();
+    for id in ["hold", "midi_out", "singer_on_1", "singer_program_16"] {
+        state["params"].as_object_mut().unwrap().remove(id);
+    }
+    let mut plugin = Instance::load(&plugin_path()).unwrap();
+    plugin.load_state(&state_from_json(&serde_json::to_vec(&state).unwrap())).unwrap();
+    let status: String = serde_json::from_str(&fields(&plugin.save_state().unwrap())["status"]).unwrap();
+    assert_eq!(status, "ok");
+}

@@ -48,12 +48,17 @@ pub struct PluginState {
     pub fields: BTreeMap<String, String>,
 }
 
+/// Prefix of the id under which an unreadable saved value is noted (Singer ID's patch, below).
+pub const UNREADABLE_PARAM_PREFIX: &str = "!unreadable:";
+
 /// Singer ID's patch: the parameter values that can be read, each on its own. Upstream, one
 /// unreadable value (a number out of range such as `1e999`, a wrong type) fails the whole
 /// state, persisted fields included, so a project would come back with nothing. Here such a
-/// value is left out: that parameter keeps its default, and `Plugin::filter_state` can see
-/// which ones are missing. Each value is first taken as raw JSON text, which serde_json
-/// scans without evaluating numbers.
+/// value is replaced by a note, `UNREADABLE_PARAM_PREFIX` + its id (which no parameter has, so
+/// loading skips it): that parameter keeps its default, and `Plugin::filter_state` can tell
+/// an unreadable value from one the state never had (a parameter added since it was saved).
+/// Each value is first taken as raw JSON text, which serde_json scans without evaluating
+/// numbers.
 fn readable_params<'de, D>(deserializer: D) -> Result<BTreeMap<String, ParamValue>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -61,11 +66,11 @@ where
     let raw: BTreeMap<String, Box<serde_json::value::RawValue>> = BTreeMap::deserialize(deserializer)?;
     Ok(raw
         .into_iter()
-        .filter_map(|(id, value)| match serde_json::from_str::<ParamValue>(value.get()) {
-            Ok(value) => Some((id, value)),
+        .map(|(id, value)| match serde_json::from_str::<ParamValue>(value.get()) {
+            Ok(value) => (id, value),
             Err(err) => {
                 tracing::warn!("Parameter '{id}' has an unreadable saved value {}: {err}", value.get());
-                None
+                (format!("{UNREADABLE_PARAM_PREFIX}{id}"), ParamValue::Bool(false))
             }
         })
         .collect())
