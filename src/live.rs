@@ -710,6 +710,34 @@ mod tests {
         assert_eq!(out[..3], [0.1, -0.7, 1e-39]);
     }
 
+    #[test]
+    fn rig_events_land_in_the_block_that_holds_their_sample() {
+        let controls = Arc::new(FixedControls::default());
+        let (mut audio, mut worker) = start(controls, Arc::new(GuiFeed::default()), 48_000.0, false).unwrap();
+        worker.stop();
+        let program = |p| RigEvent { at_sample: 0, channel: 0, message: crate::rig::RigMessage::Program(p) };
+        for (at_sample, p) in [(10, 1), (600, 2), (1500, 3)] {
+            audio.rig.push(RigEvent { at_sample, ..program(p) }).unwrap();
+        }
+        let mut l = vec![0.0f32; 512];
+        let mut placed = Vec::new();
+        for len in [0, 512, 512, 512] {
+            let main: [&mut [f32]; 1] = [&mut l[..len]];
+            audio.push_block(&main, None, InputSource::Left, false);
+            audio.rig_events(|offset, e| placed.push((len, offset, e.at_sample)));
+        }
+        // Sample 10 in the first 512-sample block, 600 in the second (offset 88), 1500 in the
+        // third (offset 476); none in the empty block.
+        assert_eq!(placed, [(512, 10, 10), (512, 88, 600), (512, 476, 1500)]);
+        // A late event (its audio already passed) goes at the start of the block.
+        audio.rig.push(RigEvent { at_sample: 5, ..program(4) }).unwrap();
+        let main: [&mut [f32]; 1] = [&mut l[..64]];
+        audio.push_block(&main, None, InputSource::Left, false);
+        let mut late = Vec::new();
+        audio.rig_events(|offset, e| late.push((offset, e.at_sample)));
+        assert_eq!(late, [(0, 5)]);
+    }
+
     /// Run by .ci/plugin-alloc-check: nice-plug's allocator counts allocations made inside
     /// `assert_no_alloc` (warn_debug), so the real-time path can be checked in-process.
     #[cfg(feature = "assert_process_allocs")]
@@ -729,16 +757,25 @@ mod tests {
         r[20] = f32::INFINITY;
         let main: [&mut [f32]; 2] = [&mut l, &mut r];
         let side: [&mut [f32]; 2] = [&mut sl, &mut sr];
+        // Rig events waiting for the audio thread, some due in a later block than the first.
+        for i in 0..64u64 {
+            let message = crate::rig::RigMessage::Program((i % 128) as u8);
+            audio.rig.force_push(RigEvent { at_sample: i * 4000, channel: 0, message });
+        }
+        let mut placed = 0u64;
         assert_no_alloc(|| {
             // More than the ring holds (4 s at 48 kHz), so the full-ring path runs too.
             for _ in 0..8 {
                 for input in [InputSource::Left, InputSource::Right, InputSource::Mid, InputSource::SideChain] {
                     audio.push_block(&main, Some(&side), input, false);
+                    audio.rig_events(|offset, event| placed += u64::from(offset) + event.at_sample);
                     audio.push_block(&main[..1], None, input, false);
+                    audio.rig_events(|offset, event| placed += u64::from(offset) + event.at_sample);
                 }
             }
         });
         assert_eq!(violation_count(), 0, "process() allocated");
+        assert!(placed > 0, "the rig events were placed");
         worker.stop();
     }
 }

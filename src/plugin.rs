@@ -8,13 +8,34 @@ pub mod editor;
 pub mod params;
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use nice_plug::prelude::*;
 
+use crate::library::SingerLibrary;
 use crate::live::{AudioSide, GuiFeed, WorkerHandle};
 use crate::rig::{RigEvent, RigMessage};
-use params::SingerIdParams;
+use params::{LibraryState, SingerIdParams};
+
+/// What a standalone front door (`singer-id-live`) gives every instance the wrapper creates:
+/// a library to start with, an OSC target, and whether to open no window (a headless rig or
+/// a test). Plugin hosts never set it.
+#[derive(Debug, Clone, Default)]
+pub struct StandaloneSetup {
+    pub library: Option<SingerLibrary>,
+    pub osc_target: Option<String>,
+    pub headless: bool,
+}
+
+static STANDALONE: OnceLock<StandaloneSetup> = OnceLock::new();
+
+/// Sets the [`StandaloneSetup`], once per process, before the wrapper creates the plugin.
+pub fn set_standalone_setup(setup: StandaloneSetup) -> Result<(), String> {
+    if let Some(library) = &setup.library {
+        library.check_model(crate::model::embedded::metadata()).map_err(|e| e.to_string())?;
+    }
+    STANDALONE.set(setup).map_err(|_| "the standalone set-up was already made".to_string())
+}
 
 /// One plugin instance.
 pub struct SingerId {
@@ -32,8 +53,17 @@ pub struct SingerId {
 
 impl Default for SingerId {
     fn default() -> Self {
+        let params = SingerIdParams::default();
+        if let Some(setup) = STANDALONE.get() {
+            if let Some(library) = &setup.library {
+                *params.library.lock().unwrap_or_else(|e| e.into_inner()) = LibraryState::checked(library.clone());
+            }
+            if let Some(target) = &setup.osc_target {
+                params.editor_state.lock().unwrap_or_else(|e| e.into_inner()).osc_target = target.clone();
+            }
+        }
         Self {
-            params: Arc::new(SingerIdParams::default()),
+            params: Arc::new(params),
             feed: Arc::new(GuiFeed::default()),
             audio: None,
             worker: None,
@@ -86,6 +116,9 @@ impl Plugin for SingerId {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        if STANDALONE.get().is_some_and(|setup| setup.headless) {
+            return None;
+        }
         editor::create(self.params.clone(), self.feed.clone(), self.requests.clone())
     }
 

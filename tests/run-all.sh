@@ -3,7 +3,8 @@
 #   1. cargo tests: engine, CLI, parity with the Python reference, CLAP host harness;
 #   2. the bundled plugin through the CLAP harness;
 #   3. the allocation check of process() (nice-plug's assert_process_allocs);
-#   4. the VST3 bundle in pedalboard and DawDreamer (Python venv set up by the repo's script).
+#   4. the VST3 bundle in pedalboard and DawDreamer (Python venv set up by the repo's script);
+#   5. the standalone app, headless (installs the ALSA/JACK headers it builds against).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==== %s\n' "$*"; }
@@ -16,3 +17,5 @@ step "no allocation in process()"
 bash .ci/plugin-alloc-check
 step "VST3 in pedalboard and DawDreamer"
 bash tests/hosts/run.sh
+step "standalone app, headless"
+bash .ci/standalone-check

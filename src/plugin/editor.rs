@@ -1,5 +1,6 @@
 //! The egui editor: who sings now (large, readable across a room), the top-3 scores, a 30 s
-//! timeline, the parameters and the singer library. It reads decisions from the worker's
+//! timeline, the parameters, the rig's MIDI settings and the singer library (with each
+//! singer's enable switch and program). It reads decisions from the worker's
 //! lock-free queue and edits the library by swapping in a new `Arc`, so it never blocks the
 //! worker or the audio thread.
 
@@ -12,17 +13,19 @@ use std::sync::{Arc, Mutex};
 
 use crossbeam::channel::Sender;
 use egui::{self, Color32, RichText};
-use nice_plug::context::gui::GuiContext;
+use nice_plug::context::gui::{GuiContext, ParamSetter};
+use nice_plug::prelude::Param;
 use nice_plug_egui::baseview::dpi::LogicalSize;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, EguiNiceSettings, Frame, NiceEguiApp, RepaintNotifier,
 };
 
-use super::params::{EditorPrefs, LibraryState, SingerIdParams};
+use super::params::{EditorPrefs, LibraryState, SingerIdParams, SINGER_SLOTS};
 use crate::decision::{Decision, Verdict};
 use crate::library::SingerLibrary;
-use crate::live::{export_timeline, GuiFeed, Request};
+use crate::live::{export_timeline, GuiFeed, LiveControls, Request};
+use crate::rig::PROGRAMS;
 use crate::timeline::Format;
 
 /// Seconds of history the timeline shows.
@@ -64,6 +67,8 @@ pub struct SingerIdApp {
     /// OSC target being typed; applied on Enter or when the field loses focus, so the worker
     /// never tries half-typed addresses.
     osc_draft: Option<String>,
+    /// The verdict shown when "Hold singer" went on: what the rig stays on.
+    held: Option<Verdict>,
 }
 
 impl SingerIdApp {
@@ -79,6 +84,7 @@ impl SingerIdApp {
             notice: String::new(),
             dialog_open: Arc::default(),
             osc_draft: None,
+            held: None,
         }
     }
 
@@ -117,15 +123,27 @@ impl SingerIdApp {
         };
     }
 
-    fn now_playing(&self, ui: &mut egui::Ui) {
+    fn now_playing(&mut self, ui: &mut egui::Ui) {
         let current = self.timeline.back();
-        let (label, colour) = match current.map(|d| &d.verdict) {
+        // Held: the rig stays on the verdict shown when the hold began, and so does this label.
+        let held = self.params.hold.value();
+        if !held {
+            self.held = None;
+        } else if self.held.is_none() {
+            self.held = Some(current.map_or(Verdict::NoVoice, |d| d.verdict.clone()));
+        }
+        let shown = self.held.as_ref().or(current.map(|d| &d.verdict));
+        let (label, colour) = match shown {
             Some(Verdict::Singer(name)) => (name.clone(), widgets::singer_colour(name)),
             Some(Verdict::Unknown) => ("unknown".to_string(), widgets::UNKNOWN),
             Some(Verdict::NoVoice) => ("no voice".to_string(), widgets::NO_VOICE),
             None => ("listening…".to_string(), widgets::NO_VOICE),
         };
         ui.label(RichText::new(label).size(72.0).strong().color(colour));
+        if held {
+            let hearing = current.map_or("nothing yet", |d| d.verdict.label());
+            ui.label(RichText::new(format!("HELD · hearing {hearing}")).size(20.0).strong().color(Color32::YELLOW));
+        }
         let confidence = current.map_or(0.0, |d| d.confidence);
         ui.horizontal(|ui| {
             ui.label(RichText::new("confidence").size(20.0));
@@ -169,6 +187,27 @@ impl SingerIdApp {
             ui.label("Every sample");
             ui.add(ParamSlider::for_param(&self.params.every_sample, &setter));
             ui.end_row();
+            ui.label("Hold singer");
+            ui.add(ParamSlider::for_param(&self.params.hold, &setter));
+            ui.end_row();
+        });
+        egui::CollapsingHeader::new("MIDI out (Program Change per singer)").show(ui, |ui| {
+            egui::Grid::new("midi").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
+                let p = &self.params;
+                let rows: [(&str, &dyn Fn(&mut egui::Ui)); 6] = [
+                    ("MIDI out", &|ui| drop(ui.add(ParamSlider::for_param(&p.midi_out, &setter)))),
+                    ("Channel", &|ui| drop(ui.add(ParamSlider::for_param(&p.midi_channel, &setter)))),
+                    ("Change hold", &|ui| drop(ui.add(ParamSlider::for_param(&p.hold_time, &setter)))),
+                    ("No voice", &|ui| drop(ui.add(ParamSlider::for_param(&p.no_voice_program, &setter)))),
+                    ("Unknown", &|ui| drop(ui.add(ParamSlider::for_param(&p.unknown_program, &setter)))),
+                    ("Confidence CC", &|ui| drop(ui.add(ParamSlider::for_param(&p.confidence_cc, &setter)))),
+                ];
+                for (label, widget) in rows {
+                    ui.label(label);
+                    widget(ui);
+                    ui.end_row();
+                }
+            });
         });
     }
 
@@ -180,8 +219,10 @@ impl SingerIdApp {
             if library.singers.is_empty() {
                 ui.label("No singers yet: play someone singing, type a name, press Enrol.");
             }
-            for singer in &library.singers {
+            let setter = self.gui.as_ref().map(|gui| gui.param_setter());
+            for (position, singer) in library.singers.iter().enumerate() {
                 ui.horizontal(|ui| {
+                    singer_rig_controls(ui, &self.params, setter.as_ref(), position);
                     match &mut self.renaming {
                         Some((from, to)) if *from == singer.name => {
                             ui.text_edit_singleline(to);
@@ -214,9 +255,14 @@ impl SingerIdApp {
                 });
             }
             Some(LibraryAction::Delete(name)) => {
+                let position = library.singers.iter().position(|s| s.name == name);
                 self.edit_library(|lib| {
                     lib.remove(&name).map(|()| format!("Deleted {name}")).map_err(|e| e.to_string())
                 });
+                // The singers after it move up one place: their settings move with them.
+                if let (Some(position), Some(gui)) = (position, self.gui.as_ref()) {
+                    shift_singer_slots(&self.params, &gui.param_setter(), position);
+                }
             }
             None => {}
         }
@@ -402,6 +448,51 @@ fn starting_at(dialog: rfd::FileDialog, last: &str, default_name: &str) -> rfd::
     match last.parent().filter(|d| d.is_dir()) {
         Some(dir) => dialog.set_directory(dir).set_file_name(name),
         None => dialog.set_file_name(name),
+    }
+}
+
+/// The enable switch and program of the singer at `position` (its parameters while it is one
+/// of the first [`SINGER_SLOTS`]; later ones are always on, on their position's program).
+fn singer_rig_controls(ui: &mut egui::Ui, params: &SingerIdParams, setter: Option<&ParamSetter>, position: usize) {
+    let Some(slot) = params.singers.get(position) else {
+        ui.label(format!("on · P{}", params.singer_program(position) + 1))
+            .on_hover_text(format!("Only the first {SINGER_SLOTS} singers can be switched off or given a program"));
+        return;
+    };
+    let mut on = slot.on.value();
+    let mut program = slot.program.value();
+    let toggled = ui.checkbox(&mut on, "").on_hover_text("Considered tonight (set list)").changed();
+    let dragged = ui
+        .add(egui::DragValue::new(&mut program).range(1..=i32::from(PROGRAMS)).prefix("P"))
+        .on_hover_text("Program Change sent when this singer is shown")
+        .changed();
+    if let Some(setter) = setter {
+        if toggled {
+            set_param(setter, &slot.on, on);
+        }
+        if dragged {
+            set_param(setter, &slot.program, program);
+        }
+    }
+}
+
+/// One automation gesture that sets `param` to `value` (the host records it).
+fn set_param<P: Param>(setter: &ParamSetter, param: &P, value: P::Plain) {
+    setter.begin_set_parameter(param);
+    setter.set_parameter(param, value);
+    setter.end_set_parameter(param);
+}
+
+/// After the singer at `removed` is deleted, moves the settings of the singers after it up one
+/// slot, and the last slot back to its defaults.
+fn shift_singer_slots(params: &SingerIdParams, setter: &ParamSetter, removed: usize) {
+    for position in removed..SINGER_SLOTS {
+        let (on, program) = match params.singers.get(position + 1) {
+            Some(next) => (next.on.value(), next.program.value()),
+            None => (params.singers[position].on.default_plain_value(), params.singers[position].program.default_plain_value()),
+        };
+        set_param(setter, &params.singers[position].on, on);
+        set_param(setter, &params.singers[position].program, program);
     }
 }
 
