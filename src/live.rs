@@ -150,6 +150,9 @@ const RIG_QUEUE_LEN: usize = 256;
 /// Singers (by library position) whose enable switch the worker follows; later ones are
 /// always considered.
 const SWITCHABLE_SINGERS: usize = 64;
+/// Least time between two OSC score messages: every hop live (0.5 s), at most 10 a second when
+/// an offline render or a worker catching up produces hops faster.
+const OSC_SCORES_INTERVAL: Duration = Duration::from_millis(100);
 
 /// A library with no singers, for the built-in model.
 fn empty_library() -> Arc<SingerLibrary> {
@@ -628,7 +631,7 @@ impl Worker {
         if osc_target != self.osc_target {
             self.osc = None;
             if let Some(target) = &osc_target {
-                match OscSender::connect(target) {
+                match OscSender::connect(target).map(|osc| osc.with_scores_interval(OSC_SCORES_INTERVAL)) {
                     Ok(osc) => {
                         self.notice(format!("Sending OSC to {}", osc.target()));
                         self.osc = Some(osc);

@@ -4,13 +4,15 @@
 //! - `/singer-id/singer ,sf NAME CONFIDENCE` when the shown verdict changes (`NAME` is the
 //!   singer, `unknown` or `no voice`), not while the verdict is held;
 //! - `/singer-id/scores ,sf… NAME SCORE …` every hop: the best candidates, best first (none
-//!   while no voice is heard).
+//!   while no voice is heard); a live sender may space them out ([`OscSender::with_scores_interval`])
+//!   so an offline render or a worker catching up cannot flood the network.
 //!
 //! Sending never waits: the socket is non-blocking and a message the system cannot take at
 //! once is dropped (UDP would lose it under load anyway), so a live worker is never held up.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::time::{Duration, Instant};
 
 use rosc::{OscMessage, OscPacket, OscType};
 
@@ -35,6 +37,10 @@ pub struct OscSender {
     target: SocketAddr,
     /// The verdict last announced on [`SINGER_ADDRESS`].
     shown: Option<Verdict>,
+    /// Least wall-clock time between two [`SCORES_ADDRESS`] messages (zero: every hop).
+    scores_interval: Duration,
+    /// When the last scores went out.
+    scores_sent: Option<Instant>,
 }
 
 impl OscSender {
@@ -53,7 +59,12 @@ impl OscSender {
         let socket = UdpSocket::bind(local)
             .and_then(|socket| socket.set_nonblocking(true).map(|()| socket))
             .map_err(|cause| OscError::Socket { target: address, cause })?;
-        Ok(Self { socket, target: address, shown: None })
+        Ok(Self { socket, target: address, shown: None, scores_interval: Duration::ZERO, scores_sent: None })
+    }
+
+    /// Sends scores at most once per `interval` of wall-clock time (changes of singer always go).
+    pub fn with_scores_interval(self, interval: Duration) -> Self {
+        Self { scores_interval: interval, ..self }
     }
 
     pub fn target(&self) -> SocketAddr {
@@ -69,8 +80,12 @@ impl OscSender {
             self.send_message(SINGER_ADDRESS, args)?;
             self.shown = Some(decision.verdict.clone());
         }
+        if self.scores_sent.is_some_and(|sent| sent.elapsed() < self.scores_interval) {
+            return Ok(());
+        }
         let args =
             decision.top.iter().flat_map(|c| [OscType::String(c.singer.clone()), OscType::Float(c.score)]).collect();
+        self.scores_sent = Some(Instant::now());
         self.send_message(SCORES_ADDRESS, args)
     }
 
@@ -140,6 +155,29 @@ mod tests {
             let message = receive(&listener);
             assert_eq!((message.addr.as_str(), message.args), (address, args));
         }
+    }
+
+    #[test]
+    fn spaced_scores_skip_hops_but_never_a_change_of_singer() {
+        let listener = UdpSocket::bind("127.0.0.1:0").unwrap();
+        listener.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let target = listener.local_addr().unwrap().to_string();
+        let mut osc = OscSender::connect(&target).unwrap().with_scores_interval(Duration::from_secs(3600));
+        let hop = |verdict| Decision { start_s: 0.0, end_s: 0.5, verdict, confidence: 0.5, top: vec![] };
+        for verdict in [Verdict::NoVoice, Verdict::NoVoice, Verdict::Unknown, Verdict::Unknown] {
+            osc.send(&hop(verdict), false).unwrap();
+        }
+        let end = OscPacket::Message(OscMessage { addr: "/end".into(), args: vec![] });
+        UdpSocket::bind("127.0.0.1:0").unwrap().send_to(&rosc::encoder::encode(&end).unwrap(), &target).unwrap();
+        let mut addresses = Vec::new();
+        loop {
+            let message = receive(&listener);
+            if message.addr == "/end" {
+                break;
+            }
+            addresses.push(message.addr);
+        }
+        assert_eq!(addresses, [SINGER_ADDRESS, SCORES_ADDRESS, SINGER_ADDRESS]);
     }
 
     #[test]

@@ -187,9 +187,7 @@ fn note_event(timing: u32, event: RigEvent) -> NoteEvent<()> {
     let channel = event.channel;
     match event.message {
         RigMessage::Program(program) => NoteEvent::MidiProgramChange { timing, channel, program },
-        RigMessage::Control { cc, value } => {
-            NoteEvent::MidiCC { timing, channel, cc, value: f32::from(value) / 127.0 }
-        }
+        RigMessage::Control { cc, value } => NoteEvent::MidiCC { timing, channel, cc, value: f32::from(value) / 127.0 },
     }
 }
 

@@ -172,41 +172,23 @@ impl SingerIdApp {
         let Some(gui) = self.gui.clone() else { return };
         let setter = gui.param_setter();
         egui::Grid::new("params").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
-            ui.label("Input");
-            ui.add(ParamSlider::for_param(&self.params.input, &setter));
-            ui.end_row();
-            ui.label("Unknown below");
-            ui.add(ParamSlider::for_param(&self.params.threshold, &setter));
-            ui.end_row();
-            ui.label("Smoothing");
-            ui.add(ParamSlider::for_param(&self.params.smoothing, &setter));
-            ui.end_row();
-            ui.label("Analysis");
-            ui.add(ParamSlider::for_param(&self.params.enabled, &setter));
-            ui.end_row();
-            ui.label("Every sample");
-            ui.add(ParamSlider::for_param(&self.params.every_sample, &setter));
-            ui.end_row();
-            ui.label("Hold singer");
-            ui.add(ParamSlider::for_param(&self.params.hold, &setter));
-            ui.end_row();
+            let p = &self.params;
+            param_row(ui, "Input", ParamSlider::for_param(&p.input, &setter));
+            param_row(ui, "Unknown below", ParamSlider::for_param(&p.threshold, &setter));
+            param_row(ui, "Smoothing", ParamSlider::for_param(&p.smoothing, &setter));
+            param_row(ui, "Analysis", ParamSlider::for_param(&p.enabled, &setter));
+            param_row(ui, "Every sample", ParamSlider::for_param(&p.every_sample, &setter));
+            param_row(ui, "Hold singer", ParamSlider::for_param(&p.hold, &setter));
         });
         egui::CollapsingHeader::new("MIDI out (Program Change per singer)").show(ui, |ui| {
             egui::Grid::new("midi").num_columns(2).spacing([12.0, 6.0]).show(ui, |ui| {
                 let p = &self.params;
-                let rows: [(&str, &dyn Fn(&mut egui::Ui)); 6] = [
-                    ("MIDI out", &|ui| drop(ui.add(ParamSlider::for_param(&p.midi_out, &setter)))),
-                    ("Channel", &|ui| drop(ui.add(ParamSlider::for_param(&p.midi_channel, &setter)))),
-                    ("Change hold", &|ui| drop(ui.add(ParamSlider::for_param(&p.hold_time, &setter)))),
-                    ("No voice", &|ui| drop(ui.add(ParamSlider::for_param(&p.no_voice_program, &setter)))),
-                    ("Unknown", &|ui| drop(ui.add(ParamSlider::for_param(&p.unknown_program, &setter)))),
-                    ("Confidence CC", &|ui| drop(ui.add(ParamSlider::for_param(&p.confidence_cc, &setter)))),
-                ];
-                for (label, widget) in rows {
-                    ui.label(label);
-                    widget(ui);
-                    ui.end_row();
-                }
+                param_row(ui, "MIDI out", ParamSlider::for_param(&p.midi_out, &setter));
+                param_row(ui, "Channel", ParamSlider::for_param(&p.midi_channel, &setter));
+                param_row(ui, "Change hold", ParamSlider::for_param(&p.hold_time, &setter));
+                param_row(ui, "No voice", ParamSlider::for_param(&p.no_voice_program, &setter));
+                param_row(ui, "Unknown", ParamSlider::for_param(&p.unknown_program, &setter));
+                param_row(ui, "Confidence CC", ParamSlider::for_param(&p.confidence_cc, &setter));
             });
         });
     }
@@ -451,6 +433,13 @@ fn starting_at(dialog: rfd::FileDialog, last: &str, default_name: &str) -> rfd::
     }
 }
 
+/// One labelled row of a parameter grid.
+fn param_row(ui: &mut egui::Ui, label: &str, slider: impl egui::Widget) {
+    ui.label(label);
+    ui.add(slider);
+    ui.end_row();
+}
+
 /// The enable switch and program of the singer at `position` (its parameters while it is one
 /// of the first [`SINGER_SLOTS`]; later ones are always on, on their position's program).
 fn singer_rig_controls(ui: &mut egui::Ui, params: &SingerIdParams, setter: Option<&ParamSetter>, position: usize) {
@@ -489,7 +478,10 @@ fn shift_singer_slots(params: &SingerIdParams, setter: &ParamSetter, removed: us
     for position in removed..SINGER_SLOTS {
         let (on, program) = match params.singers.get(position + 1) {
             Some(next) => (next.on.value(), next.program.value()),
-            None => (params.singers[position].on.default_plain_value(), params.singers[position].program.default_plain_value()),
+            None => (
+                params.singers[position].on.default_plain_value(),
+                params.singers[position].program.default_plain_value(),
+            ),
         };
         set_param(setter, &params.singers[position].on, on);
         set_param(setter, &params.singers[position].program, program);
@@ -522,6 +514,19 @@ impl NiceEguiApp for SingerIdApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut Frame) {
         self.drain_feed();
+        // Scrolls when the MIDI settings are open in a small window.
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| self.page(ui));
+        // Decisions arrive every 0.5 s; repaint often enough to show them promptly.
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+    }
+}
+
+impl SingerIdApp {
+    fn page(&mut self, ui: &mut egui::Ui) {
         egui::Frame::new().inner_margin(16.0).show(ui, |ui| {
             ui.columns(2, |cols| {
                 self.now_playing(&mut cols[0]);
@@ -547,11 +552,5 @@ impl NiceEguiApp for SingerIdApp {
                 ui.label(RichText::new(&self.notice).italics());
             }
         });
-        // Decisions arrive every 0.5 s; repaint often enough to show them promptly.
-        ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
-    }
-
-    fn editor_closed(&mut self) {
-        self.gui = None;
     }
 }

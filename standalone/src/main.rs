@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use nice_plug::prelude::nice_export_standalone_with_args;
 use singer_id::library::SingerLibrary;
@@ -34,9 +35,8 @@ fn own_options(args: Vec<String>) -> Result<(StandaloneSetup, Vec<String>), Stri
             Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.to_string())),
             _ => (arg.clone(), None),
         };
-        let mut value = |name: &str| {
-            inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"))
-        };
+        let mut value =
+            |name: &str| inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"));
         match flag.as_str() {
             "--library" => {
                 let path = PathBuf::from(value("--library")?);
@@ -56,15 +56,23 @@ fn own_options(args: Vec<String>) -> Result<(StandaloneSetup, Vec<String>), Stri
     Ok((setup, rest))
 }
 
+/// How long a stop may take before the app exits without waiting for the audio backend.
+const STOP_LIMIT: Duration = Duration::from_secs(5);
+
 /// SIGTERM and SIGHUP end the app as SIGINT does (the wrapper only listens for SIGINT): it stops
-/// the audio, deactivates the plugin and exits with status 0.
+/// the audio, deactivates the plugin and exits with status 0. If that does not happen within
+/// [`STOP_LIMIT`] (the JACK backend waits forever for a server that has died), the app exits
+/// anyway, with status 1 and a message, so a service manager or a script is never left hanging.
 fn forward_termination_to_sigint() -> std::io::Result<()> {
     use signal_hook::consts::{SIGHUP, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP])?;
     std::thread::Builder::new().name("signals".into()).spawn(move || {
-        for _ in signals.forever() {
+        if signals.forever().next().is_some() {
             // SAFETY: kill(2) on our own pid with a valid signal number has no preconditions.
             unsafe { libc::kill(libc::getpid(), libc::SIGINT) };
+            std::thread::sleep(STOP_LIMIT);
+            eprintln!("singer-id-live: the audio backend did not stop within {STOP_LIMIT:?}; exiting without it");
+            std::process::exit(1);
         }
     })?;
     Ok(())
