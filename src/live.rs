@@ -314,10 +314,10 @@ pub struct AudioSide {
     /// An event taken from the queue that belongs to a later block.
     rig_pending: Option<RigEvent>,
     /// Samples received since activation (pushed or dropped): the stream clock rig events are
-    /// stamped with.
+    /// stamped with; the last block given to [`AudioSide::push_block`] ends here.
     stream_pos: u64,
-    /// First sample and length of the last block given to [`AudioSide::push_block`].
-    block: (u64, usize),
+    /// Length of that last block.
+    block_len: usize,
 }
 
 impl AudioSide {
@@ -326,7 +326,7 @@ impl AudioSide {
     /// where it waits for the worker to catch up.
     pub fn push_block(&mut self, main: &[&mut [f32]], side: Option<&[&mut [f32]]>, input: InputSource, wait: bool) {
         let samples = main.first().map_or(0, |c| c.len());
-        self.block = (self.stream_pos, samples);
+        self.block_len = samples;
         self.stream_pos += samples as u64;
         let mut start = 0;
         while start < samples {
@@ -350,12 +350,12 @@ impl AudioSide {
     /// when the decision came later than its audio (live, the worker runs behind). Lock-free
     /// and allocation-free; events beyond the block wait for the next one.
     pub fn rig_events(&mut self, mut emit: impl FnMut(u32, RigEvent)) {
-        let (start, len) = self.block;
-        if len == 0 {
+        if self.block_len == 0 {
             return;
         }
+        let start = self.stream_pos - self.block_len as u64;
         while let Some(event) = self.rig_pending.take().or_else(|| self.rig.pop()) {
-            if event.at_sample >= start + len as u64 {
+            if event.at_sample >= self.stream_pos {
                 self.rig_pending = Some(event);
                 break;
             }
@@ -486,7 +486,7 @@ pub fn start(
         rig,
         rig_pending: None,
         stream_pos: 0,
-        block: (0, 0),
+        block_len: 0,
     };
     Ok((audio, WorkerHandle { join: Some(join), progress, requests }))
 }

@@ -67,17 +67,6 @@ pub struct RigEvent {
     pub message: RigMessage,
 }
 
-impl RigEvent {
-    /// The three bytes on a MIDI cable (Program Change sends two, padded with 0).
-    pub fn bytes(&self) -> [u8; 3] {
-        let channel = self.channel & 0x0f;
-        match self.message {
-            RigMessage::Program(program) => [0xc0 | channel, program & 0x7f, 0],
-            RigMessage::Control { cc, value } => [0xb0 | channel, cc & 0x7f, value & 0x7f],
-        }
-    }
-}
-
 /// The default program of the singer at `position` in the library: its place in the list.
 pub fn default_program(position: usize) -> u8 {
     position.min(usize::from(PROGRAMS - 1)) as u8
@@ -237,11 +226,7 @@ mod tests {
     }
 
     #[test]
-    fn bytes_are_midi() {
-        let e = RigEvent { at_sample: 0, channel: 15, message: RigMessage::Program(127) };
-        assert_eq!(e.bytes(), [0xcf, 127, 0]);
-        let e = RigEvent { at_sample: 0, channel: 0, message: RigMessage::Control { cc: 7, value: 100 } };
-        assert_eq!(e.bytes(), [0xb0, 7, 100]);
+    fn default_programs_are_positions_up_to_127() {
         assert_eq!(default_program(3), 3);
         assert_eq!(default_program(900), 127);
     }

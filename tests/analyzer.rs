@@ -138,15 +138,7 @@ fn a_voice_head_that_hears_no_voice_makes_every_hop_no_voice() {
 
 #[test]
 fn instrumental_passages_read_no_voice_with_the_voice_head() {
-    let sections = std::fs::read_to_string(repo_path("demo/demo-track.sections.csv")).unwrap();
-    let sections: Vec<(f64, f64, String)> = sections
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].to_string())
-        })
-        .collect();
+    let sections = common::demo_sections();
     let with_head =
         v2_with_voice_head(ModelMetadata::load(&repo_path("models/v2-campp-int8.json")).unwrap().voice_head);
     assert!(with_head.metadata().voice_head.is_some(), "v2 ships a voice head");

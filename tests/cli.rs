@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::repo_path;
+use common::{demo_sections, repo_path};
 
 fn singer_id(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_singer-id")).arg("--quiet").args(args).output().expect("binary runs")
@@ -31,16 +31,6 @@ fn enrolled_demo_library(dir: &Path) -> PathBuf {
 }
 
 /// Sections of the demo track: (start, end, expected label).
-fn demo_sections() -> Vec<(f64, f64, String)> {
-    let text = std::fs::read_to_string(repo_path("demo/demo-track.sections.csv")).unwrap();
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split(',').collect();
-            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].to_string())
-        })
-        .collect()
-}
 
 #[test]
 fn demo_track_names_the_right_singer_in_every_section() {

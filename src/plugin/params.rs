@@ -79,14 +79,19 @@ impl SingerSlot {
     }
 }
 
-/// Formats a program parameter where 0 means "send nothing".
-fn program_or_none(name: &str) -> IntParam {
-    IntParam::new(name, 0, IntRange::Linear { min: 0, max: i32::from(PROGRAMS) })
-        .with_value_to_string(Arc::new(|v| if v == 0 { "none".into() } else { v.to_string() }))
+/// An integer parameter from 0 to `max`, default 0, where 0 reads `zero` ("none", "off").
+fn zero_means(name: &str, max: i32, zero: &'static str) -> IntParam {
+    IntParam::new(name, 0, IntRange::Linear { min: 0, max })
+        .with_value_to_string(Arc::new(move |v| if v == 0 { zero.into() } else { v.to_string() }))
         .with_string_to_value(Arc::new(|s| match s.trim() {
             "none" | "off" | "" => Some(0),
             number => number.parse().ok(),
         }))
+}
+
+/// A program parameter where 0 means "send nothing".
+fn program_or_none(name: &str) -> IntParam {
+    zero_means(name, i32::from(PROGRAMS), "none")
 }
 
 /// A program parameter (0 = none, else 1–128) as a wire program.
@@ -187,12 +192,7 @@ impl Default for SingerIdParams {
                 .with_step_size(0.1),
             unknown_program: program_or_none("Program for unknown"),
             no_voice_program: program_or_none("Program for no voice"),
-            confidence_cc: IntParam::new("Confidence CC", 0, IntRange::Linear { min: 0, max: 119 })
-                .with_value_to_string(Arc::new(|v| if v == 0 { "off".into() } else { v.to_string() }))
-                .with_string_to_value(Arc::new(|s| match s.trim() {
-                    "off" | "none" | "" => Some(0),
-                    number => number.parse().ok(),
-                })),
+            confidence_cc: zero_means("Confidence CC", 119, "off"),
             singers: std::array::from_fn(SingerSlot::new),
         }
     }
@@ -475,15 +475,14 @@ impl<'a> PersistentField<'a, Vec<String>> for RestoredDefaults {
 /// value for at all (added since it was saved) are not named: they simply start at their
 /// defaults.
 pub fn note_unreadable_params(state: &mut PluginState) {
-    let marked: Vec<String> =
-        state.params.keys().filter(|id| id.starts_with(UNREADABLE_PARAM_PREFIX)).cloned().collect();
-    let unreadable: Vec<String> = marked
-        .iter()
-        .map(|id| {
-            state.params.remove(id);
-            id[UNREADABLE_PARAM_PREFIX.len()..].to_string()
-        })
-        .collect();
+    let mut unreadable = Vec::new();
+    state.params.retain(|id, _| match id.strip_prefix(UNREADABLE_PARAM_PREFIX) {
+        Some(original) => {
+            unreadable.push(original.to_string());
+            false
+        }
+        None => true,
+    });
     state.fields.insert("restored_defaults".into(), serde_json::to_string(&unreadable).unwrap_or_default());
 }
 

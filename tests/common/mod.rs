@@ -24,6 +24,18 @@ pub fn demo_singers() -> Vec<String> {
     names
 }
 
+/// The demo track's sections (`demo/demo-track.sections.csv`) as (start s, end s, label).
+pub fn demo_sections() -> Vec<(f64, f64, String)> {
+    let text = std::fs::read_to_string(repo_path("demo/demo-track.sections.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].to_string())
+        })
+        .collect()
+}
+
 /// Writes mono float samples as a 32-bit float WAV.
 pub fn write_wav(path: &Path, samples: &[f32], rate: u32) {
     let spec = hound::WavSpec {

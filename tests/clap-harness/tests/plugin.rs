@@ -126,10 +126,8 @@ fn identify_at(rate: u32, seed: u64) -> Vec<Decision> {
 
 /// ≥75% of the decisions inside each sung section (after its first 2 s) name its singer.
 fn assert_right_singers(decisions: &[Decision], rate: u32) {
-    let sections = std::fs::read_to_string(repo().join("demo/demo-track.sections.csv")).unwrap();
-    for line in sections.lines().skip(1) {
-        let cols: Vec<&str> = line.split(',').collect();
-        let (start, end, label) = (cols[0].parse::<f64>().unwrap(), cols[1].parse::<f64>().unwrap(), cols[2]);
+    for (start, end, label) in demo_sections() {
+        let label = label.as_str();
         if label == "instrumental" {
             continue;
         }
