@@ -32,6 +32,8 @@ pub struct AnalyzerConfig {
     pub min_voiced_fraction: f32,
     /// Best score below this is reported as unknown.
     pub threshold: f32,
+    /// Song mode: the same for a whole turn (see [`crate::model::ModelMetadata::turn_threshold`]).
+    pub turn_threshold: f32,
     pub scoring: Scoring,
 }
 
@@ -44,8 +46,16 @@ impl AnalyzerConfig {
             voice_floor_db: DEFAULT_VOICE_FLOOR_DB,
             min_voiced_fraction: 0.5,
             threshold: model.metadata().default_threshold,
+            turn_threshold: model.metadata().turn_threshold.unwrap_or(model.metadata().default_threshold),
             scoring: Scoring::Centroid,
         }
+    }
+
+    /// These settings with another unknown-singer threshold; the turn threshold moves by as
+    /// much, so raising one raises both.
+    pub fn with_threshold(&self, threshold: f32) -> Self {
+        let turn_threshold = (self.turn_threshold + threshold - self.threshold).clamp(-1.0, 1.0);
+        Self { threshold, turn_threshold, ..self.clone() }
     }
 }
 

@@ -243,7 +243,7 @@ impl HeardLog {
     /// against `library` as it is now, so singers enrolled after the audio played count too.
     pub fn song_timeline(&self, library: &SingerLibrary, threshold: f32) -> Vec<Decision> {
         let Some(cfg) = &self.cfg else { return Vec::new() };
-        let cfg = AnalyzerConfig { threshold, ..cfg.clone() };
+        let cfg = cfg.with_threshold(threshold);
         let hops: Vec<Observation> = self.hops.iter().map(|h| h.rescored(library, cfg.scoring)).collect();
         let mut decisions = decide_song(&hops, library, &cfg, &SongConfig::default(), self.end_s);
         if self.trimmed {

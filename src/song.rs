@@ -34,11 +34,10 @@ pub struct SongConfig {
     /// Cost of labelling a hop against its voice gate (a voiced hop `no voice`, or a hop
     /// without voice a singer); low values let short breaths stay inside a sung turn.
     pub voice_cost: f32,
-    /// Score a whole turn needs to name a singer (`None`: the analyzer's threshold). A turn's
-    /// mean embedding scores higher than one hop's for the right singer and an impostor's
-    /// nearest one alike; on the dev songs a higher threshold (the held-out singers' 6-s EER
-    /// threshold, 0.51 for v2) rejected half the impostors over accompaniment but also named
-    /// singers a cappella, so the default stays the hop threshold (models/README.md, "Song mode").
+    /// Score a whole turn needs to name a singer (`None`: the analyzer's
+    /// [`AnalyzerConfig::turn_threshold`], i.e. the model's calibrated one). A turn's mean
+    /// embedding scores higher than one hop's for the right singer and an impostor's nearest
+    /// one alike, so it needs a threshold of its own (models/README.md, "Song mode").
     pub turn_threshold: Option<f32>,
     /// Seconds each voiced turn is widened into the `no voice` beside it.
     pub pad_s: f64,
@@ -102,11 +101,18 @@ impl SongAnalyzer {
 
     /// Ends the stream and decides: one decision per hop, covering the whole stream without
     /// gaps (from 0 to the end of the audio), consecutive hops of a turn sharing its verdict.
-    pub fn finish(mut self) -> Result<Vec<Decision>, ModelError> {
+    pub fn finish(self) -> Result<Vec<Decision>, ModelError> {
+        let (library, cfg, song) = (self.analyzer.library().clone(), self.analyzer.config().clone(), self.song);
+        let (hops, end_of_stream) = self.finish_observations()?;
+        Ok(decide_song(&hops, &library, &cfg, &song, end_of_stream))
+    }
+
+    /// Ends the stream without deciding: every hop's observation and where the audio ends, for
+    /// deciding with several settings (`singer-id calibrate-songs`).
+    pub fn finish_observations(mut self) -> Result<(Vec<Observation>, f64), ModelError> {
         self.analyzer.observe_finish(&mut self.hops)?;
         // The timeline ends where the audio does.
-        let end_of_stream = self.analyzer.input_end_s();
-        Ok(decide_song(&self.hops, self.analyzer.library(), self.analyzer.config(), &self.song, end_of_stream))
+        Ok((self.hops, self.analyzer.input_end_s()))
     }
 }
 
@@ -121,7 +127,7 @@ pub fn decide_song(
     end_of_stream: f64,
 ) -> Vec<Decision> {
     let states = viterbi(hops, library.singers.len(), cfg.threshold, song);
-    let decider = Decider { hops, library, cfg, song, turn_threshold: song.turn_threshold.unwrap_or(cfg.threshold) };
+    let decider = Decider { hops, library, cfg, song, turn_threshold: song.turn_threshold.unwrap_or(cfg.turn_threshold) };
     decider.decisions(&states, end_of_stream)
 }
 
@@ -455,6 +461,51 @@ mod tests {
         pad_voiced_turns(&mut music, 0.75);
         let spans: Vec<(f64, f64)> = music.iter().map(|t| (t.start_s, t.end_s)).collect();
         assert_eq!(spans, [(0.0, 3.0), (3.0, 5.5), (5.5, 9.0)]);
+    }
+
+    fn config(threshold: f32, turn_threshold: f32) -> AnalyzerConfig {
+        AnalyzerConfig {
+            hop_s: 1.0,
+            smoothing_s: 1.0,
+            voice_floor_db: -45.0,
+            min_voiced_fraction: 0.5,
+            threshold,
+            turn_threshold,
+            scoring: crate::library::Scoring::Centroid,
+        }
+    }
+
+    #[test]
+    fn a_turn_is_named_against_the_turn_threshold_which_follows_the_hop_threshold() {
+        use crate::library::tests::{library_3d, unit};
+        let library = library_3d();
+        // Every hop scores 0.5 against ann (centroid [1, 0, 0]) and 0 against bob.
+        let embedding = unit(&[0.5, 0.0, 0.75f32.sqrt()]);
+        let hops: Vec<Observation> = (1..=8)
+            .map(|i| Observation {
+                window_start_s: i as f64 - 1.5,
+                end_s: i as f64,
+                voiced_fraction: 1.0,
+                voice: HopVoice::Voiced {
+                    scores: library.score(&embedding, crate::library::Scoring::Centroid),
+                    embedding: embedding.clone(),
+                },
+            })
+            .collect();
+        let verdicts = |cfg: &AnalyzerConfig, song: &SongConfig| -> Vec<Verdict> {
+            decide_song(&hops, &library, cfg, song, 8.0).into_iter().map(|d| d.verdict).collect()
+        };
+        let ann = Verdict::Singer("ann".into());
+        let song = SongConfig::default();
+        assert!(verdicts(&config(0.3, 0.45), &song).iter().all(|v| *v == ann));
+        assert!(verdicts(&config(0.3, 0.55), &song).iter().all(|v| *v == Verdict::Unknown));
+        // Raising the hop threshold by 0.1 raises the turn threshold by as much.
+        let raised = config(0.3, 0.45).with_threshold(0.4);
+        assert!((raised.turn_threshold - 0.55).abs() < 1e-6, "{raised:?}");
+        assert!(verdicts(&raised, &song).iter().all(|v| *v == Verdict::Unknown));
+        // An explicit turn threshold wins over the model's.
+        let explicit = SongConfig { turn_threshold: Some(0.45), ..song };
+        assert!(verdicts(&config(0.3, 0.55), &explicit).iter().all(|v| *v == ann));
     }
 
     #[test]

@@ -140,3 +140,50 @@ fn eval_songs_errors_name_the_file_and_problem() {
     let out = singer_id(&["--enroll", "/no/such/enroll.csv"], &songs);
     assert!(stderr(&out).contains("/no/such/enroll.csv: file not found"), "{}", stderr(&out));
 }
+
+/// `calibrate-songs` hears the songs once and tries each turn threshold; its numbers are
+/// eval-songs' own for that threshold, and the threshold it picks scores best.
+#[test]
+fn calibrate_songs_sweeps_turn_thresholds_as_eval_songs_scores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let songs = write_songs(dir.path());
+    let calibrate = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_singer-id"))
+            .args(["--quiet", "calibrate-songs", "--condition", "mono"])
+            .args(args)
+            .arg(&songs)
+            .output()
+            .expect("binary runs")
+    };
+    let out = calibrate(&["--from", "0", "--to", "0.99", "--step", "0.09", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sweep = report["sweep"].as_array().unwrap();
+    let thresholds: Vec<f64> = sweep.iter().map(|r| r["turn_threshold"].as_f64().unwrap()).collect();
+    assert_eq!(thresholds.len(), 12, "{thresholds:?}");
+    assert!((thresholds[11] - 0.99).abs() < 1e-6, "{thresholds:?}");
+    let acc = |r: &serde_json::Value| r["conditions"]["mono"]["timeline_acc"].as_f64().unwrap();
+    let best = report["turn_threshold"].as_f64().unwrap();
+    let best_acc = report["mean_timeline_acc"].as_f64().unwrap();
+    assert!(sweep.iter().all(|r| acc(r) <= best_acc + 1e-12), "{report}");
+    // No whole turn scores 0.99: nobody is named, so only the impostor and the breaks are right.
+    let last = &sweep[11]["conditions"]["mono"];
+    assert_eq!(last["named_acc"].as_f64(), Some(0.0), "{last}");
+    assert!(acc(&sweep[11]) < best_acc, "{report}");
+
+    let out = singer_id(&["--condition", "mono", "--turn-threshold", &best.to_string(), "--json"], &songs);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let eval: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let eval_acc = eval["conditions"]["mono"]["timeline_acc"].as_f64().unwrap();
+    assert!((eval_acc - best_acc).abs() < 1e-12, "eval-songs {eval_acc} vs calibrate-songs {best_acc}");
+
+    for (args, problem) in [
+        (&["--mode", "live"][..], "song mode"),
+        (&["--turn-threshold", "0.5"][..], "leave out --turn-threshold"),
+        (&["--from", "0.8", "--to", "0.2"][..], "--from must not exceed --to"),
+    ] {
+        let out = calibrate(args);
+        assert!(!out.status.success(), "{args:?} accepted");
+        assert!(stderr(&out).contains(problem), "{args:?}: {}", stderr(&out));
+    }
+}

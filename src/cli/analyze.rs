@@ -332,13 +332,13 @@ pub fn analyzer_config(model: &Model, tuning: &Tuning) -> AnalyzerConfig {
     cfg.hop_s = tuning.hop;
     cfg.smoothing_s = tuning.smoothing;
     cfg.scoring = tuning.scoring;
-    if let Some(t) = tuning.threshold {
-        cfg.threshold = t;
+    match tuning.threshold {
+        Some(t) => cfg.with_threshold(t),
+        None => cfg,
     }
-    cfg
 }
 
-fn song_config(tuning: &Tuning) -> SongConfig {
+pub fn song_config(tuning: &Tuning) -> SongConfig {
     SongConfig {
         switch_penalty: tuning.switch_penalty,
         voice_cost: tuning.voice_cost,

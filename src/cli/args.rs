@@ -165,6 +165,35 @@ pub enum Command {
         #[command(flatten)]
         tuning: Tuning,
     },
+    /// Choose song mode's turn threshold on labelled songs (use singers you do not report on:
+    /// models/v2/heldout_songs.py builds songs of singers held out of training): every song is
+    /// heard once, then each threshold from --from to --to is tried; the one with the best
+    /// timeline_acc (mean over conditions) is printed, to store as the model's turn_threshold.
+    CalibrateSongs {
+        /// Songs CSV as for eval-songs (song, start_s, end_s, label[, var_db]); the audio of
+        /// song S is S.<condition>.<wav|flac|ogg|mp3> next to it.
+        songs: PathBuf,
+        /// Which audio to analyse: mono, mix or all (each condition whose audio is there).
+        #[arg(long, default_value = "all", value_parser = ["mono", "mix", "all"])]
+        condition: String,
+        /// Enrolment list CSV with columns singer, path [default: enroll.csv next to SONGS].
+        #[arg(long, value_name = "FILE")]
+        enroll: Option<PathBuf>,
+        /// Lowest turn threshold tried.
+        #[arg(long, default_value_t = 0.3, value_parser = score, allow_negative_numbers = true)]
+        from: f32,
+        /// Highest turn threshold tried.
+        #[arg(long, default_value_t = 0.8, value_parser = score, allow_negative_numbers = true)]
+        to: f32,
+        /// Spacing of the thresholds tried.
+        #[arg(long, default_value_t = 0.01)]
+        step: f32,
+        /// Print only the JSON (every threshold's metrics per condition, and the best).
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        tuning: Tuning,
+    },
     /// Find the threshold at the equal error rate on a manifest (use training data, not the
     /// data you report on), to set a model's default_threshold.
     Calibrate {
@@ -250,8 +279,10 @@ pub struct Tuning {
     /// follows every pause; lower: short pauses stay inside a sung turn).
     #[arg(long, default_value_t = singer_id::song::SongConfig::default().voice_cost)]
     pub voice_cost: f32,
-    /// Song mode: score a whole turn needs to name a singer (default: --threshold). Raise it
-    /// (e.g. 0.5 with v2) to name fewer impostors, at the cost of missing some enrolled singers.
+    /// Song mode: score a whole turn needs to name a singer (default: the model's calibrated
+    /// turn threshold, moved by as much as --threshold moves the hop threshold; models without
+    /// one use --threshold). Raise it to name fewer impostors, lower it to miss fewer enrolled
+    /// singers.
     #[arg(long, value_parser = score, allow_negative_numbers = true)]
     pub turn_threshold: Option<f32>,
     /// Song mode: seconds each sung turn is widened into the silence or instrumental beside it

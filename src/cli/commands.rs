@@ -189,80 +189,12 @@ pub fn eval_songs(
     plot: Option<&Path>,
     tuning: &Tuning,
 ) -> Result<()> {
-    let songs = load_songs(songs_path)?;
     if let Some(path) = plot {
         check_destination(path)?;
     }
-    let dir = match songs_path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let enroll_path = enroll.map_or_else(|| dir.join("enroll.csv"), Path::to_path_buf);
-    let clips = load_enroll_list(&enroll_path)?;
-
-    // Find every audio file before any work, so a missing one fails at once.
-    let wanted: Vec<&str> = if condition == "all" { SONG_CONDITIONS.to_vec() } else { vec![condition] };
-    let mut plan: Vec<(&str, Vec<PathBuf>)> = Vec::new();
-    for cond in wanted {
-        let found: Vec<Option<PathBuf>> = songs
-            .iter()
-            .map(|song| {
-                find_audio(&dir, &song.name, cond).map_err(|e| anyhow::anyhow!("{}: {e}", songs_path.display()))
-            })
-            .collect::<Result<_>>()?;
-        if condition == "all" && found.iter().all(Option::is_none) {
-            eprintln!(
-                "warning: {}: no `{cond}` audio for any song (<song>.{cond}.<ext>), condition skipped",
-                dir.display()
-            );
-            continue;
-        }
-        let missing: Vec<String> = songs
-            .iter()
-            .zip(&found)
-            .filter(|(_, f)| f.is_none())
-            .map(|(song, _)| {
-                dir.join(format!("{}.{cond}.{{{}}}", song.name, AUDIO_EXTENSIONS.join(","))).display().to_string()
-            })
-            .collect();
-        if !missing.is_empty() {
-            bail!(
-                "{}: missing `{cond}` audio for {} song(s): {}",
-                songs_path.display(),
-                missing.len(),
-                missing.join(", ")
-            );
-        }
-        plan.push((cond, found.into_iter().flatten().collect()));
-    }
-    if plan.is_empty() {
-        bail!(
-            "{}: no song audio found: expected <song>.<condition>.<ext> next to it (conditions {}, extensions {})",
-            songs_path.display(),
-            SONG_CONDITIONS.join(", "),
-            AUDIO_EXTENSIONS.join(", ")
-        );
-    }
-
-    let model = load_model(&global.model)?;
-    let progress = bar(global.quiet, clips.len() as u64, "enrolling");
-    let library =
-        enroll_clips(&model, clips.iter().map(|(s, p)| (s.as_str(), p.as_path())), DEFAULT_VOICE_FLOOR_DB, || {
-            progress.inc(1)
-        })
-        .map_err(|e| anyhow::anyhow!("enrolling from {}: {e}", enroll_path.display()))?;
-    progress.finish_and_clear();
-    let singers: Vec<String> = library.names().into_iter().map(String::from).collect();
-    for (label, line) in unenrolled_labels(&songs, &singers) {
-        eprintln!(
-            "warning: {}, line {line}: `{label}` has no enrolment in {}: its sections count as impostor (unknown)",
-            songs_path.display(),
-            enroll_path.display()
-        );
-    }
-
+    let SongsSetup { songs, enroll_path, plan, model, library, singers } =
+        prepare_songs(global, songs_path, condition, enroll)?;
     let cfg = analyzer_config(&model, tuning);
-    let library = Arc::new(library);
     let total: usize = plan.iter().map(|(_, files)| files.len()).sum();
     let progress = bar(global.quiet, total as u64, "analysing");
     let mut conditions = serde_json::Map::new();
@@ -295,7 +227,7 @@ pub fn eval_songs(
         }
         let metrics = summarize(&per_song);
         conditions.insert(cond.to_string(), serde_json::to_value(&metrics)?);
-        reports.push((*cond, metrics));
+        reports.push((cond.as_str(), metrics));
     }
     progress.finish_and_clear();
 
@@ -329,6 +261,97 @@ pub fn eval_songs(
         draw_song_lanes(path, &title, &singers, &lanes)?;
     }
     Ok(())
+}
+
+/// What `eval-songs` and `calibrate-songs` work on: the songs, each condition's audio files
+/// (all found before any work), and the library enrolled from the enrolment list.
+pub(super) struct SongsSetup {
+    pub songs: Vec<Song>,
+    pub enroll_path: PathBuf,
+    pub plan: Vec<(String, Vec<PathBuf>)>,
+    pub model: Arc<Model>,
+    pub library: Arc<SingerLibrary>,
+    pub singers: Vec<String>,
+}
+
+/// Reads a songs file and its enrolment list, finds the audio of `condition` (`all`: each
+/// condition with audio) and enrols the singers.
+pub(super) fn prepare_songs(
+    global: &GlobalArgs,
+    songs_path: &Path,
+    condition: &str,
+    enroll: Option<&Path>,
+) -> Result<SongsSetup> {
+    let songs = load_songs(songs_path)?;
+    let dir = match songs_path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let enroll_path = enroll.map_or_else(|| dir.join("enroll.csv"), Path::to_path_buf);
+    let clips = load_enroll_list(&enroll_path)?;
+
+    // Find every audio file before any work, so a missing one fails at once.
+    let wanted: Vec<&str> = if condition == "all" { SONG_CONDITIONS.to_vec() } else { vec![condition] };
+    let mut plan: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    for cond in wanted {
+        let found: Vec<Option<PathBuf>> = songs
+            .iter()
+            .map(|song| {
+                find_audio(&dir, &song.name, cond).map_err(|e| anyhow::anyhow!("{}: {e}", songs_path.display()))
+            })
+            .collect::<Result<_>>()?;
+        if condition == "all" && found.iter().all(Option::is_none) {
+            eprintln!(
+                "warning: {}: no `{cond}` audio for any song (<song>.{cond}.<ext>), condition skipped",
+                dir.display()
+            );
+            continue;
+        }
+        let missing: Vec<String> = songs
+            .iter()
+            .zip(&found)
+            .filter(|(_, f)| f.is_none())
+            .map(|(song, _)| {
+                dir.join(format!("{}.{cond}.{{{}}}", song.name, AUDIO_EXTENSIONS.join(","))).display().to_string()
+            })
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{}: missing `{cond}` audio for {} song(s): {}",
+                songs_path.display(),
+                missing.len(),
+                missing.join(", ")
+            );
+        }
+        plan.push((cond.to_string(), found.into_iter().flatten().collect()));
+    }
+    if plan.is_empty() {
+        bail!(
+            "{}: no song audio found: expected <song>.<condition>.<ext> next to it (conditions {}, extensions {})",
+            songs_path.display(),
+            SONG_CONDITIONS.join(", "),
+            AUDIO_EXTENSIONS.join(", ")
+        );
+    }
+
+    let model = load_model(&global.model)?;
+    let progress = bar(global.quiet, clips.len() as u64, "enrolling");
+    let library =
+        enroll_clips(&model, clips.iter().map(|(s, p)| (s.as_str(), p.as_path())), DEFAULT_VOICE_FLOOR_DB, || {
+            progress.inc(1)
+        })
+        .map_err(|e| anyhow::anyhow!("enrolling from {}: {e}", enroll_path.display()))?;
+    progress.finish_and_clear();
+    let singers: Vec<String> = library.names().into_iter().map(String::from).collect();
+    for (label, line) in unenrolled_labels(&songs, &singers) {
+        eprintln!(
+            "warning: {}, line {line}: `{label}` has no enrolment in {}: its sections count as impostor (unknown)",
+            songs_path.display(),
+            enroll_path.display()
+        );
+    }
+
+    Ok(SongsSetup { songs, enroll_path, plan, model, library: Arc::new(library), singers })
 }
 
 /// The terminal table of `eval-songs`.

@@ -3,6 +3,7 @@
 mod analyze;
 pub mod args;
 mod bench;
+mod calibrate_songs;
 mod commands;
 mod progress;
 
@@ -41,6 +42,10 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::EvalSongs { songs, condition, enroll, json, plot, tuning } => {
             commands::eval_songs(global, &songs, &condition, enroll.as_deref(), json, plot.as_deref(), &tuning)
+        }
+        Command::CalibrateSongs { songs, condition, enroll, from, to, step, json, tuning } => {
+            let sweep = calibrate_songs::Sweep { from, to, step };
+            calibrate_songs::calibrate_songs(global, &songs, &condition, enroll.as_deref(), json, &tuning, &sweep)
         }
         Command::Calibrate { manifest, segment, scoring } => commands::calibrate(global, &manifest, segment, scoring),
         Command::Metrics { scores, threshold } => commands::metrics(&scores, threshold),

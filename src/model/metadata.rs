@@ -37,6 +37,11 @@ pub struct ModelMetadata {
     pub embedding_size: usize,
     /// Cosine score under which the best match is reported as unknown.
     pub default_threshold: f32,
+    /// Song mode: the score a whole turn's mean embedding needs to name a singer (`None`: the
+    /// default threshold). A turn averages many hops, so impostors and enrolled singers both
+    /// score higher than one hop does; calibrated on songs of held-out singers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turn_threshold: Option<f32>,
     pub frontend: FrontendConfig,
     /// Loudness the network was trained at; each window's features are brought to it.
     #[serde(default)]
@@ -131,6 +136,9 @@ impl ModelMetadata {
         if !(-1.0..=1.0).contains(&self.default_threshold) {
             return Err(format!("default_threshold {} is outside [-1, 1]", self.default_threshold));
         }
+        if let Some(t) = self.turn_threshold.filter(|t| !(-1.0..=1.0).contains(t)) {
+            return Err(format!("turn_threshold {t} is outside [-1, 1]"));
+        }
         if let Some(head) = &self.voice_head {
             head.validate(self.embedding_size).map_err(|e| format!("voice_head: {e}"))?;
         }
@@ -163,6 +171,20 @@ mod tests {
         let sure = VoiceHead { weights: vec![100.0, 0.0, 0.0], bias: 0.0, threshold: 0.5 };
         assert_eq!(sure.p_voice(&[1.0, 0.0, 0.0]), 1.0);
         assert!(sure.p_voice(&[-1.0, 0.0, 0.0]) < 1e-30);
+    }
+
+    #[test]
+    fn turn_threshold_is_optional_and_must_be_a_score() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/v2-campp-f32.json");
+        let mut json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        json["turn_threshold"] = serde_json::json!(0.5);
+        let meta = ModelMetadata::from_json(&json.to_string(), &path).unwrap();
+        assert_eq!(meta.turn_threshold, Some(0.5));
+        json.as_object_mut().unwrap().remove("turn_threshold");
+        assert_eq!(ModelMetadata::from_json(&json.to_string(), &path).unwrap().turn_threshold, None);
+        json["turn_threshold"] = serde_json::json!(1.5);
+        let err = ModelMetadata::from_json(&json.to_string(), &path).unwrap_err().to_string();
+        assert!(err.contains("turn_threshold 1.5"), "{err}");
     }
 
     #[test]
