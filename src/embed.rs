@@ -138,3 +138,68 @@ pub fn clip_has_voice(model: &Model, samples: &[f32], rate: u32, floor_db: f32) 
     let frames = frames_of_clip(&model.metadata().frontend, samples, rate)?;
     Ok(frames.level_db.iter().any(|&db| db >= floor_db))
 }
+
+/// Song mode's second pass over a recording: one embedding for each voiced turn, from all of its
+/// audio at once (as a whole clip is embedded), instead of the mean of its 1.5-s hop windows.
+/// CAM++ pools statistics over everything it is given, so one pass over a whole phrase names
+/// its singer better than averaged windows (models/README.md). Push the recording again in
+/// blocks of any size; memory holds one turn's features at most (in 60-s pieces).
+pub struct TurnEmbedder<'m> {
+    model: &'m Model,
+    rate: u32,
+    floor_db: f32,
+    /// Sample ranges of the turns, in order, not overlapping.
+    spans: Vec<(u64, u64)>,
+    /// Samples pushed so far.
+    pos: u64,
+    current: Option<ClipEmbedder<'m>>,
+    embeddings: Vec<Option<Vec<f32>>>,
+}
+
+impl<'m> TurnEmbedder<'m> {
+    /// `spans` in seconds of the stream (as [`crate::song::SongPlan::voiced_turn_spans`] gives
+    /// them); `rate` is the sample rate of the audio that will be pushed.
+    pub fn new(model: &'m Model, rate: u32, floor_db: f32, spans: &[(f64, f64)]) -> Self {
+        let at = |t: f64| (t.max(0.0) * f64::from(rate)).round() as u64;
+        let spans = spans.iter().map(|&(a, b)| (at(a), at(b).max(at(a)))).collect();
+        Self { model, rate, floor_db, spans, pos: 0, current: None, embeddings: Vec::new() }
+    }
+
+    pub fn push(&mut self, samples: &[f32]) -> Result<(), String> {
+        let end = self.pos + samples.len() as u64;
+        while let Some(&(a, b)) = self.spans.get(self.embeddings.len()) {
+            let (from, to) = (a.max(self.pos), b.min(end));
+            if from < to {
+                let embedder = match &mut self.current {
+                    Some(e) => e,
+                    None => self.current.insert(ClipEmbedder::new(self.model, self.rate, self.floor_db)?),
+                };
+                embedder.push(&samples[(from - self.pos) as usize..(to - self.pos) as usize])?;
+            }
+            if b > end {
+                break;
+            }
+            self.close_turn()?;
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    /// One embedding per span, in order: `None` for a span without voiced frames (or past the
+    /// end of what was pushed).
+    pub fn finish(mut self) -> Result<Vec<Option<Vec<f32>>>, String> {
+        while self.embeddings.len() < self.spans.len() {
+            self.close_turn()?;
+        }
+        Ok(self.embeddings)
+    }
+
+    fn close_turn(&mut self) -> Result<(), String> {
+        let windows = match self.current.take() {
+            Some(embedder) => embedder.finish()?,
+            None => Vec::new(),
+        };
+        self.embeddings.push((!windows.is_empty()).then(|| mean_direction(&windows)));
+        Ok(())
+    }
+}

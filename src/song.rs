@@ -10,16 +10,20 @@
 //!    no voice}: a hop's score for singer *i* is its evidence for state *i*, the threshold's is
 //!    unknown's, and every change of state costs `switch_penalty`, so a turn changes singer
 //!    only when several hops agree.
-//! 3. Each voiced turn is then identified from all of its audio: the mean direction of its hop
-//!    embeddings, scored against the library and the threshold like one long utterance.
+//! 3. Each voiced turn is then identified from all of its audio against the turn threshold
+//!    (calibrated for whole turns): for a file, the turn's audio is read again and embedded in
+//!    one pass, like a whole clip ([`SongPlan`], [`crate::embed::TurnEmbedder`]); where the audio
+//!    is gone (the plugin), the mean direction of the turn's hop embeddings stands in.
 //!
 //! Memory is bounded by the number of hops (one embedding each, ~1 KB per 0.5 s: 14 MB for two
-//! hours), never by the audio: samples are pushed in blocks and dropped once framed.
+//! hours) and one turn's features in the second pass, never by the whole audio: samples are
+//! pushed in blocks and dropped once framed.
 
 use std::sync::Arc;
 
 use crate::analyzer::{judge, rank, top_candidates, Analyzer, AnalyzerConfig, HopVoice, Observation};
 use crate::decision::{Candidate, Decision, Verdict};
+use crate::embed::TurnEmbedder;
 use crate::library::SingerLibrary;
 use crate::model::{mean_direction, Model, ModelError};
 
@@ -117,8 +121,9 @@ impl SongAnalyzer {
 }
 
 /// Song mode's decisions from a whole stream's observations (their scores in `library`'s
-/// order): one decision per hop, covering `0..end_of_stream` without gaps. The CLI gets the
-/// observations from [`SongAnalyzer`]; the plugin keeps those of its live analyzer.
+/// order): one decision per hop, covering `0..end_of_stream` without gaps, each turn named from
+/// the mean of its hop embeddings. The plugin decides this way from the observations of its
+/// live analyzer; the CLI embeds each turn's audio again ([`SongPlan`], [`decide_planned`]).
 pub fn decide_song(
     hops: &[Observation],
     library: &SingerLibrary,
@@ -126,12 +131,81 @@ pub fn decide_song(
     song: &SongConfig,
     end_of_stream: f64,
 ) -> Vec<Decision> {
-    let states = viterbi(hops, library.singers.len(), cfg.threshold, song);
-    let decider = Decider { hops, library, cfg, song, turn_threshold: song.turn_threshold.unwrap_or(cfg.turn_threshold) };
-    decider.decisions(&states, end_of_stream)
+    let plan = SongPlan::new(hops, library.singers.len(), cfg, song, end_of_stream);
+    decide_planned(hops, library, cfg, song, &plan, None)
 }
 
-/// What [`decide_song`] needs after the Viterbi search.
+/// The turns of a stream before they are named: the Viterbi path over its hops and the span of
+/// stream each hop stands for. What a second pass over the audio needs to embed each turn.
+#[derive(Debug, Clone)]
+pub struct SongPlan {
+    states: Vec<State>,
+    /// Hop i stands for `bounds[i]..bounds[i + 1]`: from halfway after the previous hop's
+    /// window centre to halfway before the next one's; the first from 0, the last to the end.
+    bounds: Vec<f64>,
+}
+
+impl SongPlan {
+    pub fn new(
+        hops: &[Observation],
+        singers: usize,
+        cfg: &AnalyzerConfig,
+        song: &SongConfig,
+        end_of_stream: f64,
+    ) -> Self {
+        let states = viterbi(hops, singers, cfg.threshold, song);
+        let centres: Vec<f64> = hops.iter().map(|h| 0.5 * (h.window_start_s + h.end_s)).collect();
+        let bounds: Vec<f64> = (0..=centres.len())
+            .map(|i| match i {
+                0 => 0.0,
+                i if i == centres.len() => end_of_stream.max(centres[i - 1]),
+                i => 0.5 * (centres[i - 1] + centres[i]),
+            })
+            .collect();
+        Self { states, bounds }
+    }
+
+    /// Runs of hops in one state, as hop index ranges.
+    fn runs(&self) -> Vec<std::ops::Range<usize>> {
+        let mut runs = Vec::new();
+        let mut start = 0;
+        while start < self.states.len() {
+            let end =
+                (start..self.states.len()).find(|&i| self.states[i] != self.states[start]).unwrap_or(self.states.len());
+            runs.push(start..end);
+            start = end;
+        }
+        runs
+    }
+
+    /// The stream spans (seconds, in order, not overlapping) of the turns that hold a voice: one
+    /// embedding each is what [`decide_planned`] can take instead of the hops' mean.
+    pub fn voiced_turn_spans(&self) -> Vec<(f64, f64)> {
+        self.runs()
+            .into_iter()
+            .filter(|r| self.states[r.start] != State::NoVoice)
+            .map(|r| (self.bounds[r.start], self.bounds[r.end]))
+            .collect()
+    }
+}
+
+/// [`decide_song`] on a plan, naming the k-th voiced turn from `turn_embeddings[k]` (an
+/// embedding of all its audio, as [`SongPlan::voiced_turn_spans`] lists them) where one is
+/// given, else from the mean of its hop embeddings.
+pub fn decide_planned(
+    hops: &[Observation],
+    library: &SingerLibrary,
+    cfg: &AnalyzerConfig,
+    song: &SongConfig,
+    plan: &SongPlan,
+    turn_embeddings: Option<&[Option<Vec<f32>>]>,
+) -> Vec<Decision> {
+    let turn_threshold = song.turn_threshold.unwrap_or(cfg.turn_threshold);
+    let decider = Decider { hops, library, cfg, song, turn_threshold };
+    decider.decisions(plan, turn_embeddings)
+}
+
+/// What [`decide_planned`] needs after the Viterbi search.
 struct Decider<'a> {
     hops: &'a [Observation],
     library: &'a SingerLibrary,
@@ -141,24 +215,23 @@ struct Decider<'a> {
 }
 
 impl Decider<'_> {
-    fn decisions(&self, states: &[State], end_of_stream: f64) -> Vec<Decision> {
-        // Each hop covers from halfway after the previous hop's window centre to halfway before
-        // the next one's: hop i spans bounds[i]..bounds[i + 1], and the stream 0..end.
-        let centres: Vec<f64> = self.hops.iter().map(|h| 0.5 * (h.window_start_s + h.end_s)).collect();
-        let bounds: Vec<f64> = (0..=centres.len())
-            .map(|i| match i {
-                0 => 0.0,
-                i if i == centres.len() => end_of_stream.max(centres[i - 1]),
-                i => 0.5 * (centres[i - 1] + centres[i]),
-            })
-            .collect();
+    fn decisions(&self, plan: &SongPlan, turn_embeddings: Option<&[Option<Vec<f32>>]>) -> Vec<Decision> {
+        let bounds = &plan.bounds;
         // Turns: runs of one state, with their span, verdict and hops.
         let mut turns: Vec<Turn> = Vec::new();
-        let mut start = 0;
-        while start < states.len() {
-            let end = (start..states.len()).find(|&i| states[i] != states[start]).unwrap_or(states.len());
-            let hops = &self.hops[start..end];
-            let (verdict, confidence) = self.turn_verdict(states[start], hops);
+        let mut voiced_turns = 0;
+        for run in plan.runs() {
+            let (start, end) = (run.start, run.end);
+            let hops = &self.hops[run];
+            let state = plan.states[start];
+            let whole = match state {
+                State::NoVoice => None,
+                _ => {
+                    voiced_turns += 1;
+                    turn_embeddings.and_then(|e| e.get(voiced_turns - 1)).and_then(Option::as_ref)
+                }
+            };
+            let (verdict, confidence) = self.turn_verdict(state, hops, whole);
             // How far silent hops (energy-gated: too little sound to judge) reach in from either
             // end of the turn.
             let min_voiced = self.cfg.min_voiced_fraction;
@@ -173,7 +246,6 @@ impl Decider<'_> {
                 silent_lead_s: bounds[start + lead] - bounds[start],
                 silent_tail_s: bounds[end] - bounds[end - tail],
             });
-            start = end;
         }
         pad_voiced_turns(&mut turns, self.song.pad_s);
         // One decision per hop and turn it overlaps: a hop cut by a padded boundary gives two.
@@ -199,8 +271,9 @@ impl Decider<'_> {
         out
     }
 
-    /// A turn's verdict from all its voiced hops at once.
-    fn turn_verdict(&self, state: State, hops: &[Observation]) -> (Verdict, f32) {
+    /// A turn's verdict from all its voiced hops at once, or from `whole`, an embedding of all
+    /// of its audio.
+    fn turn_verdict(&self, state: State, hops: &[Observation], whole: Option<&Vec<f32>>) -> (Verdict, f32) {
         if state == State::NoVoice {
             let confidences: Vec<f32> = hops
                 .iter()
@@ -223,7 +296,8 @@ impl Decider<'_> {
         if embeddings.is_empty() || library.singers.is_empty() {
             return (Verdict::Unknown, 0.5);
         }
-        let scores = library.score(&mean_direction(&embeddings), self.cfg.scoring);
+        let embedding = whole.cloned().unwrap_or_else(|| mean_direction(&embeddings));
+        let scores = library.score(&embedding, self.cfg.scoring);
         judge(library, &rank(&scores), self.turn_threshold)
     }
 
@@ -270,7 +344,8 @@ fn pad_voiced_turns(turns: &mut [Turn], pad_s: f64) {
     }
 }
 
-/// Runs a whole clip through song mode, in blocks of `block` samples.
+/// Runs a whole clip through song mode as the CLI runs a file: observed in blocks of `block`
+/// samples, then each voiced turn embedded again from all of its audio.
 pub fn analyze_song_samples(
     model: Arc<Model>,
     library: Arc<SingerLibrary>,
@@ -280,11 +355,18 @@ pub fn analyze_song_samples(
     rate: u32,
     block: usize,
 ) -> Result<Vec<Decision>, String> {
-    let mut analyzer = SongAnalyzer::new(model, library, cfg, song, rate)?;
+    let mut analyzer = SongAnalyzer::new(model.clone(), library.clone(), cfg.clone(), song, rate)?;
     for chunk in samples.chunks(block.max(1)) {
         analyzer.push(chunk).map_err(|e| e.to_string())?;
     }
-    analyzer.finish().map_err(|e| e.to_string())
+    let (hops, end_s) = analyzer.finish_observations().map_err(|e| e.to_string())?;
+    let plan = SongPlan::new(&hops, library.singers.len(), &cfg, &song, end_s);
+    let mut embedder = TurnEmbedder::new(&model, rate, cfg.voice_floor_db, &plan.voiced_turn_spans());
+    for chunk in samples.chunks(block.max(1)) {
+        embedder.push(chunk)?;
+    }
+    let turns = embedder.finish()?;
+    Ok(decide_planned(&hops, &library, &cfg, &song, &plan, Some(&turns)))
 }
 
 /// An HMM state of song mode.

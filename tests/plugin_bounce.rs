@@ -1,5 +1,6 @@
-//! The plugin's offline render gives the same song-mode timeline as `singer-id analyze` on the
-//! bounced file: the worker keeps every hop it heard, and when the render ends it writes the
+//! The plugin's offline render gives the same song-mode timeline as `singer-id analyze
+//! --turn-embedding hops` on the bounced file: the worker keeps every hop it heard (not the
+//! audio, so turns are named from their hops' mean), and when the render ends it writes the
 //! timeline to the file chosen in the editor.
 
 mod common;
@@ -36,7 +37,7 @@ fn offline_render_writes_the_same_timeline_as_the_cli_song_mode() {
     render_demo(&params, &feed, 1001);
 
     let cli = Command::new(env!("CARGO_BIN_EXE_singer-id"))
-        .args(["--quiet", "analyze", "--mode", "song", "--format", "csv", "--library"])
+        .args(["--quiet", "analyze", "--mode", "song", "--turn-embedding", "hops", "--format", "csv", "--library"])
         .arg(&library_path)
         .arg(repo_path("demo/demo-track.flac"))
         .output()

@@ -72,3 +72,39 @@ fn silence_is_one_no_voice_turn_at_any_rate() {
         assert!(decisions.iter().all(|d| d.verdict == Verdict::NoVoice), "{rate} Hz: {decisions:?}");
     }
 }
+
+/// Song mode's second pass embeds each turn span exactly as a whole clip of that span would be
+/// embedded, whatever the block size, and a span past the end of the audio gets nothing.
+#[test]
+fn turn_embedder_embeds_each_span_as_a_clip() {
+    use singer_id::analyzer::DEFAULT_VOICE_FLOOR_DB;
+    use singer_id::embed::{clip_window_embeddings, TurnEmbedder};
+    use singer_id::model::mean_direction;
+
+    let model = default_model();
+    let audio = decode_file(&repo_path("demo/demo-track.flac")).unwrap();
+    let rate = audio.sample_rate;
+    let spans = [(3.2, 12.8), (12.8, 13.1), (14.0, 22.5), (22.5, 22.5), (44.0, 50.0), (60.0, 61.0)];
+    let embed = |block: usize| {
+        let mut embedder = TurnEmbedder::new(&model, rate, DEFAULT_VOICE_FLOOR_DB, &spans);
+        for chunk in audio.samples.chunks(block) {
+            embedder.push(chunk).unwrap();
+        }
+        embedder.finish().unwrap()
+    };
+    let turns = embed(4096);
+    assert_eq!(turns.len(), spans.len());
+    for (k, &(a, b)) in spans.iter().enumerate() {
+        let at = |t: f64| ((t * rate as f64).round() as usize).min(audio.samples.len());
+        let (from, to) = (at(a), at(b));
+        let windows = clip_window_embeddings(&model, &audio.samples[from..to], rate, DEFAULT_VOICE_FLOOR_DB).unwrap();
+        let expected = (!windows.is_empty()).then(|| mean_direction(&windows));
+        assert_eq!(turns[k], expected, "span {k} ({a}-{b} s)");
+    }
+    assert!(turns[0].is_some() && turns[2].is_some(), "sung spans have embeddings");
+    assert_eq!(turns[3], None, "an empty span");
+    assert_eq!(turns[5], None, "past the end of the audio");
+    for block in [7usize, 441, 16384] {
+        assert_eq!(embed(block), turns, "block size {block}");
+    }
+}

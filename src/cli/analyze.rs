@@ -16,16 +16,17 @@ use serde::Serialize;
 use singer_id::analyzer::{Analyzer, AnalyzerConfig, TOP_CANDIDATES};
 use singer_id::audio::decode_file_in_blocks;
 use singer_id::decision::{merge_segments, seconds_per_singer, Candidate, Decision, Verdict};
+use singer_id::embed::TurnEmbedder;
 use singer_id::eval::songs::AUDIO_EXTENSIONS;
 use singer_id::fsutil::write_atomically;
 use singer_id::library::SingerLibrary;
 use singer_id::model::Model;
 use singer_id::osc::OscSender;
 use singer_id::plot::{check_destination, draw_analysis, Envelope};
-use singer_id::song::{SongAnalyzer, SongConfig};
+use singer_id::song::{decide_planned, SongAnalyzer, SongConfig, SongPlan};
 use singer_id::timeline::{render, Format};
 
-use super::args::{GlobalArgs, Mode, Tuning};
+use super::args::{GlobalArgs, Mode, Tuning, TurnEmbedding};
 use super::progress::bar;
 use super::{load_library_for, load_model};
 
@@ -382,7 +383,10 @@ pub fn analyze_file(
             None => {
                 rate = info.sample_rate;
                 envelope = with_envelope.then(|| Envelope::new(rate));
-                progress.set_length(info.expected_samples.unwrap_or(0));
+                // Song mode reads the file twice when it embeds each turn's audio.
+                let passes =
+                    if tuning.mode == Mode::Song && tuning.turn_embedding == TurnEmbedding::Audio { 2 } else { 1 };
+                progress.set_length(passes * info.expected_samples.unwrap_or(0));
                 let (model, library, cfg) = (model.clone(), library.clone(), cfg.clone());
                 runner.insert(match tuning.mode {
                     Mode::Live => {
@@ -410,21 +414,66 @@ pub fn analyze_file(
         Ok(())
     })?;
     let decisions = match runner {
-        Some(Runner::Live(mut analyzer, mut due, mut kept)) => analyzer.finish(&mut due).map(|()| {
-            send_osc(&mut osc, &due, progress);
-            kept.take(&mut due);
-            kept.expand()
-        }),
+        Some(Runner::Live(mut analyzer, mut due, mut kept)) => analyzer
+            .finish(&mut due)
+            .map(|()| {
+                send_osc(&mut osc, &due, progress);
+                kept.take(&mut due);
+                kept.expand()
+            })
+            .map_err(|e| e.to_string()),
         // Song mode decides once the whole recording is in: its decisions go out at the end.
-        Some(Runner::Song(analyzer)) => analyzer.finish().inspect(|decisions| send_osc(&mut osc, decisions, progress)),
+        Some(Runner::Song(analyzer)) => {
+            let song = song_config(tuning);
+            analyzer
+                .finish_observations()
+                .map_err(|e| e.to_string())
+                .and_then(|(hops, end_s)| {
+                    let plan = SongPlan::new(&hops, library.singers.len(), &cfg, &song, end_s);
+                    let turns = match tuning.turn_embedding {
+                        TurnEmbedding::Audio => {
+                            Some(embed_turns(&model, &cfg, file, rate, &plan, progress).map_err(|e| format!("{e:#}"))?)
+                        }
+                        TurnEmbedding::Hops => None,
+                    };
+                    Ok(decide_planned(&hops, &library, &cfg, &song, &plan, turns.as_deref()))
+                })
+                .inspect(|decisions| send_osc(&mut osc, decisions, progress))
+        }
         None => Ok(Vec::new()),
     }
-    .map_err(|e| named(e.to_string()))?;
+    .map_err(named)?;
     Ok(Analysis {
         decisions,
         duration_s: if rate == 0 { 0.0 } else { samples as f64 / f64::from(rate) },
         envelope: envelope.map(Envelope::finish),
     })
+}
+
+/// Song mode's second pass: `file` decoded again, each voiced turn of `plan` embedded from all
+/// of its audio.
+pub fn embed_turns(
+    model: &Model,
+    cfg: &AnalyzerConfig,
+    file: &Path,
+    rate: u32,
+    plan: &SongPlan,
+    progress: &ProgressBar,
+) -> Result<Vec<Option<Vec<f32>>>> {
+    let spans = plan.voiced_turn_spans();
+    if spans.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut embedder = TurnEmbedder::new(model, rate, cfg.voice_floor_db, &spans);
+    decode_file_in_blocks(file, |block, info| -> Result<()> {
+        if info.sample_rate != rate {
+            bail!("sample rate changed between readings ({rate} Hz, then {} Hz)", info.sample_rate);
+        }
+        embedder.push(block).map_err(anyhow::Error::msg)?;
+        progress.inc(block.len() as u64);
+        Ok(())
+    })?;
+    embedder.finish().map_err(anyhow::Error::msg)
 }
 
 /// What an analysis produces besides its decisions.

@@ -266,6 +266,15 @@ impl Mode {
     }
 }
 
+/// What song mode names a turn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TurnEmbedding {
+    /// Embed all of the turn's audio at once (the file is read a second time).
+    Audio,
+    /// Average the turn's hop embeddings (one reading; what the plugin's exported timeline does).
+    Hops,
+}
+
 /// Analyzer settings shared by commands that analyse audio.
 #[derive(Args, Debug)]
 pub struct Tuning {
@@ -285,6 +294,10 @@ pub struct Tuning {
     /// singers.
     #[arg(long, value_parser = score, allow_negative_numbers = true)]
     pub turn_threshold: Option<f32>,
+    /// Song mode: name each turn from all of its audio embedded at once (the file is read
+    /// twice), or from the mean of its hop embeddings.
+    #[arg(long, value_enum, default_value_t = TurnEmbedding::Audio)]
+    pub turn_embedding: TurnEmbedding,
     /// Song mode: seconds each sung turn is widened into the silence or instrumental beside it
     /// (the voice detector misses the soft start and end of a phrase).
     #[arg(long, value_name = "S", default_value_t = singer_id::song::SongConfig::default().pad_s,

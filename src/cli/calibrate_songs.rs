@@ -1,22 +1,24 @@
 //! `singer-id calibrate-songs`: song mode's turn threshold, chosen on labelled songs.
 //!
-//! Every song is heard once; the Viterbi turns do not depend on the turn threshold, so each
-//! candidate threshold only re-decides the kept observations and re-scores the timelines.
+//! Every song is heard once (and read once more to embed its turns); the Viterbi turns do not
+//! depend on the turn threshold, so each candidate threshold only names the kept turns again
+//! and re-scores the timelines.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+use indicatif::ProgressBar;
 
 use singer_id::analyzer::{AnalyzerConfig, Observation};
 use singer_id::audio::decode_file_in_blocks;
 use singer_id::eval::songs::{score_song, summarize, TimelineMetrics};
 use singer_id::library::SingerLibrary;
 use singer_id::model::Model;
-use singer_id::song::{decide_song, SongAnalyzer, SongConfig};
+use singer_id::song::{decide_planned, SongAnalyzer, SongConfig, SongPlan};
 
-use super::analyze::{analyzer_config, song_config};
-use super::args::{GlobalArgs, Mode, Tuning};
+use super::analyze::{analyzer_config, embed_turns, song_config};
+use super::args::{GlobalArgs, Mode, Tuning, TurnEmbedding};
 use super::commands::{prepare_songs, SongsSetup};
 use super::progress::bar;
 
@@ -30,7 +32,12 @@ pub struct Sweep {
 impl Sweep {
     fn thresholds(&self) -> Result<Vec<f32>> {
         if !(self.step > 0.0 && self.from <= self.to) {
-            bail!("--from must not exceed --to and --step must be positive (got {}..{} by {})", self.from, self.to, self.step);
+            bail!(
+                "--from must not exceed --to and --step must be positive (got {}..{} by {})",
+                self.from,
+                self.to,
+                self.step
+            );
         }
         let n = ((self.to - self.from) / self.step + 1e-3).floor() as usize + 1;
         if n > 2001 {
@@ -41,11 +48,13 @@ impl Sweep {
     }
 }
 
-/// One song's observations, ready to be decided with any turn threshold.
+/// One song's observations, turns and turn embeddings, ready to be named with any turn
+/// threshold.
 struct Heard {
     song: usize,
     hops: Vec<Observation>,
-    end_s: f64,
+    plan: SongPlan,
+    turns: Option<Vec<Option<Vec<f32>>>>,
 }
 
 pub fn calibrate_songs(
@@ -75,8 +84,16 @@ pub fn calibrate_songs(
     for (cond, files) in &plan {
         let mut kept = Vec::new();
         for (song, file) in files.iter().enumerate() {
-            let (hops, end_s) = observe_file(&model, &library, &cfg, base, file)?;
-            kept.push(Heard { song, hops, end_s });
+            let (hops, end_s, rate) = observe_file(&model, &library, &cfg, base, file)?;
+            let plan = SongPlan::new(&hops, library.singers.len(), &cfg, &base, end_s);
+            let turns = match tuning.turn_embedding {
+                TurnEmbedding::Audio => Some(
+                    embed_turns(&model, &cfg, file, rate, &plan, &ProgressBar::hidden())
+                        .with_context(|| file.display().to_string())?,
+                ),
+                TurnEmbedding::Hops => None,
+            };
+            kept.push(Heard { song, hops, plan, turns });
             progress.inc(1);
         }
         heard.push((cond.as_str(), kept));
@@ -93,7 +110,7 @@ pub fn calibrate_songs(
                     .iter()
                     .map(|h| {
                         let song = &songs[h.song];
-                        let decisions = decide_song(&h.hops, &library, &cfg, &song_cfg, h.end_s);
+                        let decisions = decide_planned(&h.hops, &library, &cfg, &song_cfg, &h.plan, h.turns.as_deref());
                         (song.name.clone(), score_song(song, &decisions, &singers))
                     })
                     .collect();
@@ -150,7 +167,12 @@ pub fn calibrate_songs(
         );
         let conds: Vec<&str> = heard.iter().map(|(c, _)| *c).collect();
         let value = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.3}"));
-        println!("  {:>9}  {}  {:>6}", "threshold", conds.iter().map(|c| format!("{c:>6}")).collect::<String>(), "mean");
+        println!(
+            "  {:>9}  {}  {:>6}",
+            "threshold",
+            conds.iter().map(|c| format!("{c:>6}")).collect::<String>(),
+            "mean"
+        );
         for (t, per, mean) in &rows {
             let cells: String = per.iter().map(|(_, m)| format!("{:>6}", value(m.timeline_acc))).collect();
             let mark = if *t == best { "  <- best" } else { "" };
@@ -161,27 +183,30 @@ pub fn calibrate_songs(
     Ok(())
 }
 
-/// Hears one song file in song mode and keeps its observations.
+/// Hears one song file in song mode: its observations, where it ends and its sample rate.
 fn observe_file(
     model: &Arc<Model>,
     library: &Arc<SingerLibrary>,
     cfg: &AnalyzerConfig,
     song: SongConfig,
     file: &Path,
-) -> Result<(Vec<Observation>, f64)> {
+) -> Result<(Vec<Observation>, f64, u32)> {
     let named = |e: String| anyhow::anyhow!("{}: {e}", file.display());
     let mut analyzer: Option<SongAnalyzer> = None;
+    let mut rate = 0;
     decode_file_in_blocks(file, |block, info| -> Result<()> {
+        rate = info.sample_rate;
         let analyzer = match &mut analyzer {
             Some(a) => a,
             None => analyzer.insert(
-                SongAnalyzer::new(model.clone(), library.clone(), cfg.clone(), song, info.sample_rate).map_err(named)?,
+                SongAnalyzer::new(model.clone(), library.clone(), cfg.clone(), song, info.sample_rate)
+                    .map_err(named)?,
             ),
         };
         analyzer.push(block).map_err(|e| named(e.to_string()))
     })?;
     match analyzer {
-        Some(a) => a.finish_observations().map_err(|e| named(e.to_string())),
-        None => Ok((Vec::new(), 0.0)),
+        Some(a) => a.finish_observations().map(|(hops, end)| (hops, end, rate)).map_err(|e| named(e.to_string())),
+        None => Ok((Vec::new(), 0.0, rate)),
     }
 }

@@ -107,8 +107,8 @@ pub struct InputLevel {
 
 impl ModelMetadata {
     pub fn load(path: &Path) -> Result<Self, ModelError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ModelError::Io { path: path.to_path_buf(), cause: source })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ModelError::Io { path: path.to_path_buf(), cause: source })?;
         Self::from_json(&text, path)
     }
 
