@@ -5,7 +5,8 @@
 #   cached) -> the voice head on the adapted embedding -> f32 + int8 ONNX and metadata in models/
 #   -> golden fixtures (tests/fixtures/v2_*) -> the original CAM++ exported beside it for its
 #   table rows (.cache/v2/original) -> calibration manifest of held-out training singers ->
-#   calibrated thresholds -> the dev and timeline rows of models/README.md.
+#   calibrated thresholds (hop: 1-s units; song-mode turns: songs built from those singers) ->
+#   the dev and timeline rows of models/README.md.
 # The other adapted variants of the table: models/v2/adapt.sh.
 # Needs the shared data beside the checkout (../shared/data, or SINGER_ID_DATA=...).
 # Usage: models/v2.sh
@@ -43,9 +44,15 @@ echo "== calibrate unknown threshold (Rust CLI)"
 (cd .. && cargo build --release --quiet --bin singer-id)
 models=("$original/v2-campp-original-f32.json" "$original/v2-campp-original-int8.json" v2-campp-f32.json v2-campp-int8.json)
 for m in "${models[@]}"; do $PY set_threshold.py "$m" ../target/release/singer-id calibration_v2.csv; done
+echo "== calibrate song mode's turn threshold on songs of the held-out singers"
+$PY -m v2.heldout_songs
+for m in "${models[@]}"; do $PY -m v2.set_turn_threshold "$m" ../target/release/singer-id; done
 echo "== dev table (top1 / eer / open_set_acc)"
 ./eval_table.sh "${models[@]}"
 echo "== timelines on dev-songs, live mode (named_acc / impostor_ok / instr_clean / timeline_acc; mono | mix)"
 ./timeline_table.sh "${models[@]}" -- --mode live
 echo "== timelines on dev-songs, song mode"; ./timeline_table.sh "${models[@]}" -- --mode song
+echo "== timelines on the held-out singers' songs (the turn threshold was chosen on them), live | song"
+SONGS=.cache/v2/heldout-songs/songs.csv ./timeline_table.sh "${models[@]}" -- --mode live
+SONGS=.cache/v2/heldout-songs/songs.csv ./timeline_table.sh "${models[@]}" -- --mode song
 echo "wall time: $(( $(date +%s) - start )) s"

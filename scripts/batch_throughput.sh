@@ -3,10 +3,12 @@
 # the demo track (45 s each, 15 min in all) in a temporary folder, analysed in song mode with
 # --jobs 1 and then --jobs 2, with the default model unless MODEL is given.
 # Prints files per minute and real-time factors (overall and per job).
-# Usage: scripts/batch_throughput.sh [MODEL] [FILES]
+# Extra arguments go to analyze (e.g. --turn-embedding hops).
+# Usage: scripts/batch_throughput.sh [MODEL] [FILES] [ANALYZE-ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-v2-campp-int8} files=${2:-20}
+shift $(( $# < 2 ? $# : 2 ))
 cargo build --release --quiet --bin singer-id
 bin=target/release/singer-id
 tmp=$(mktemp -d)
@@ -20,7 +22,7 @@ audio_s=$(awk -v n="$files" 'BEGIN { print n * 45 }')
 echo "$files files, $audio_s s of audio, model $model, $(nproc) CPU core(s)"
 for jobs in 1 2; do
   start=$(date +%s.%N)
-  $bin --quiet --model "$model" analyze "$tmp/in" -l "$tmp/lib.json" --jobs "$jobs" --output-dir "$tmp/out$jobs"
+  $bin --quiet --model "$model" analyze "$tmp/in" -l "$tmp/lib.json" --jobs "$jobs" --output-dir "$tmp/out$jobs" "$@"
   end=$(date +%s.%N)
   awk -v j="$jobs" -v n="$files" -v a="$audio_s" -v t0="$start" -v t1="$end" 'BEGIN {
     t = t1 - t0

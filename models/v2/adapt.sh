@@ -29,6 +29,8 @@ for v in "${names[@]}"; do
     $PY -m v2.export --weights "$cache/$v.pt" --name "v2-$v" --out "$cache/export" --voice-head "$cache/$v-voice_head.json" \
         --description "CAM++ (3D-Speaker) adapted to singing by v2.adapt ($v: $(settings "$v"))"
     for p in f32 int8; do $PY set_threshold.py "$cache/export/v2-$v-$p.json" ../target/release/singer-id calibration_v2.csv; done
+    [[ -f .cache/v2/heldout-songs/songs.csv ]] || $PY -m v2.heldout_songs
+    for p in f32 int8; do $PY -m v2.set_turn_threshold "$cache/export/v2-$v-$p.json" ../target/release/singer-id; done
 done
 models=(); for v in "${names[@]}"; do models+=("$cache/export/v2-$v-f32.json" "$cache/export/v2-$v-int8.json"); done
 echo "== dev table (top1 / eer / open_set_acc)"; ./eval_table.sh "${models[@]}"

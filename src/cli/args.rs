@@ -267,12 +267,22 @@ impl Mode {
 }
 
 /// What song mode names a turn from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TurnEmbedding {
     /// Embed all of the turn's audio at once (the file is read a second time).
     Audio,
     /// Average the turn's hop embeddings (one reading; what the plugin's exported timeline does).
     Hops,
+}
+
+impl TurnEmbedding {
+    pub fn name(self) -> &'static str {
+        match self {
+            TurnEmbedding::Audio => "audio",
+            TurnEmbedding::Hops => "hops",
+        }
+    }
 }
 
 /// Analyzer settings shared by commands that analyse audio.

@@ -243,7 +243,8 @@ pub fn eval_songs(
         "smoothing_s": cfg.smoothing_s,
         "switch_penalty": tuning.switch_penalty,
         "voice_cost": tuning.voice_cost,
-        "turn_threshold": tuning.turn_threshold,
+        "turn_threshold": tuning.turn_threshold.unwrap_or(cfg.turn_threshold),
+        "turn_embedding": tuning.turn_embedding,
         "pad_s": tuning.pad,
         "grid_s": GRID_S,
         "collar_s": COLLAR_S,
@@ -369,8 +370,12 @@ fn print_song_report(
     let mode = match tuning.mode {
         Mode::Song => {
             format!(
-                "song mode (switch penalty {}, voice cost {}, padding {} s)",
-                tuning.switch_penalty, tuning.voice_cost, tuning.pad
+                "song mode (switch penalty {}, voice cost {}, padding {} s, turn threshold {}, turns from {})",
+                tuning.switch_penalty,
+                tuning.voice_cost,
+                tuning.pad,
+                tuning.turn_threshold.unwrap_or(cfg.turn_threshold),
+                tuning.turn_embedding.name()
             )
         }
         Mode::Live => format!("live mode (smoothing {} s)", cfg.smoothing_s),
