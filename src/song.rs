@@ -78,10 +78,10 @@ impl SongConfig {
     }
 }
 
-/// Analyses a stream for song mode: push all of it, then [`SongAnalyzer::finish`].
+/// Analyses a stream for song mode: push all of it, then
+/// [`SongAnalyzer::finish_observations`].
 pub struct SongAnalyzer {
     analyzer: Analyzer,
-    song: SongConfig,
     hops: Vec<Observation>,
 }
 
@@ -93,9 +93,10 @@ impl SongAnalyzer {
         song: SongConfig,
         input_rate: u32,
     ) -> Result<Self, String> {
+        // Checked here, so bad settings fail before the stream is analysed.
         song.validate()?;
         let analyzer = Analyzer::new(model, library, cfg, input_rate)?;
-        Ok(Self { analyzer, song, hops: Vec::new() })
+        Ok(Self { analyzer, hops: Vec::new() })
     }
 
     /// Consumes mono samples (any block size).
@@ -103,16 +104,9 @@ impl SongAnalyzer {
         self.analyzer.observe(samples, &mut self.hops)
     }
 
-    /// Ends the stream and decides: one decision per hop, covering the whole stream without
-    /// gaps (from 0 to the end of the audio), consecutive hops of a turn sharing its verdict.
-    pub fn finish(self) -> Result<Vec<Decision>, ModelError> {
-        let (library, cfg, song) = (self.analyzer.library().clone(), self.analyzer.config().clone(), self.song);
-        let (hops, end_of_stream) = self.finish_observations()?;
-        Ok(decide_song(&hops, &library, &cfg, &song, end_of_stream))
-    }
-
-    /// Ends the stream without deciding: every hop's observation and where the audio ends, for
-    /// deciding with several settings (`singer-id calibrate-songs`).
+    /// Ends the stream without deciding: every hop's observation and where the audio ends, to
+    /// plan the turns ([`SongPlan`]) and name them ([`decide_planned`]), with the turns' audio
+    /// embedded again or not, and with several settings (`singer-id calibrate-songs`).
     pub fn finish_observations(mut self) -> Result<(Vec<Observation>, f64), ModelError> {
         self.analyzer.observe_finish(&mut self.hops)?;
         // The timeline ends where the audio does.
@@ -285,18 +279,21 @@ impl Decider<'_> {
             let mean = confidences.iter().sum::<f32>() / confidences.len().max(1) as f32;
             return (Verdict::NoVoice, if confidences.is_empty() { 0.5 } else { mean });
         }
-        let embeddings: Vec<Vec<f32>> = hops
-            .iter()
-            .filter_map(|h| match &h.voice {
-                HopVoice::Voiced { embedding, .. } => Some(embedding.clone()),
+        let voiced = || {
+            hops.iter().filter_map(|h| match &h.voice {
+                HopVoice::Voiced { embedding, .. } => Some(embedding),
                 HopVoice::NoVoice { .. } => None,
             })
-            .collect();
+        };
         let library = self.library;
-        if embeddings.is_empty() || library.singers.is_empty() {
+        if voiced().next().is_none() || library.singers.is_empty() {
             return (Verdict::Unknown, 0.5);
         }
-        let embedding = whole.cloned().unwrap_or_else(|| mean_direction(&embeddings));
+        // The hops' embeddings are copied only when no embedding of the whole turn was made.
+        let embedding = match whole {
+            Some(whole) => whole.clone(),
+            None => mean_direction(&voiced().cloned().collect::<Vec<_>>()),
+        };
         let scores = library.score(&embedding, self.cfg.scoring);
         judge(library, &rank(&scores), self.turn_threshold)
     }

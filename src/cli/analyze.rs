@@ -430,12 +430,8 @@ pub fn analyze_file(
                 .map_err(|e| e.to_string())
                 .and_then(|(hops, end_s)| {
                     let plan = SongPlan::new(&hops, library.singers.len(), &cfg, &song, end_s);
-                    let turns = match tuning.turn_embedding {
-                        TurnEmbedding::Audio => {
-                            Some(embed_turns(&model, &cfg, file, rate, &plan, progress).map_err(|e| format!("{e:#}"))?)
-                        }
-                        TurnEmbedding::Hops => None,
-                    };
+                    let turns = embed_turns(tuning.turn_embedding, &model, &cfg, file, rate, &plan, progress)
+                        .map_err(|e| format!("{e:#}"))?;
                     Ok(decide_planned(&hops, &library, &cfg, &song, &plan, turns.as_deref()))
                 })
                 .inspect(|decisions| send_osc(&mut osc, decisions, progress))
@@ -450,19 +446,24 @@ pub fn analyze_file(
     })
 }
 
-/// Song mode's second pass: `file` decoded again, each voiced turn of `plan` embedded from all
-/// of its audio.
+/// Song mode's second pass, for [`TurnEmbedding::Audio`]: `file` decoded again, each voiced
+/// turn of `plan` embedded from all of its audio. `None` for [`TurnEmbedding::Hops`] (turns are
+/// then named from their hops).
 pub fn embed_turns(
+    how: TurnEmbedding,
     model: &Model,
     cfg: &AnalyzerConfig,
     file: &Path,
     rate: u32,
     plan: &SongPlan,
     progress: &ProgressBar,
-) -> Result<Vec<Option<Vec<f32>>>> {
+) -> Result<Option<Vec<Option<Vec<f32>>>>> {
+    if how == TurnEmbedding::Hops {
+        return Ok(None);
+    }
     let spans = plan.voiced_turn_spans();
     if spans.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Some(Vec::new()));
     }
     let mut embedder = TurnEmbedder::new(model, rate, cfg.voice_floor_db, &spans);
     decode_file_in_blocks(file, |block, info| -> Result<()> {
@@ -473,7 +474,7 @@ pub fn embed_turns(
         progress.inc(block.len() as u64);
         Ok(())
     })?;
-    embedder.finish().map_err(anyhow::Error::msg)
+    embedder.finish().map(Some).map_err(anyhow::Error::msg)
 }
 
 /// What an analysis produces besides its decisions.

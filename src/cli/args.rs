@@ -267,8 +267,7 @@ impl Mode {
 }
 
 /// What song mode names a turn from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TurnEmbedding {
     /// Embed all of the turn's audio at once (the file is read a second time).
     Audio,

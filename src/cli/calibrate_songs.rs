@@ -18,7 +18,7 @@ use singer_id::model::Model;
 use singer_id::song::{decide_planned, SongAnalyzer, SongConfig, SongPlan};
 
 use super::analyze::{analyzer_config, embed_turns, song_config};
-use super::args::{GlobalArgs, Mode, Tuning, TurnEmbedding};
+use super::args::{GlobalArgs, Mode, Tuning};
 use super::commands::{prepare_songs, SongsSetup};
 use super::progress::bar;
 
@@ -86,13 +86,8 @@ pub fn calibrate_songs(
         for (song, file) in files.iter().enumerate() {
             let (hops, end_s, rate) = observe_file(&model, &library, &cfg, base, file)?;
             let plan = SongPlan::new(&hops, library.singers.len(), &cfg, &base, end_s);
-            let turns = match tuning.turn_embedding {
-                TurnEmbedding::Audio => Some(
-                    embed_turns(&model, &cfg, file, rate, &plan, &ProgressBar::hidden())
-                        .with_context(|| file.display().to_string())?,
-                ),
-                TurnEmbedding::Hops => None,
-            };
+            let turns = embed_turns(tuning.turn_embedding, &model, &cfg, file, rate, &plan, &ProgressBar::hidden())
+                .with_context(|| file.display().to_string())?;
             kept.push(Heard { song, hops, plan, turns });
             progress.inc(1);
         }

@@ -244,7 +244,7 @@ pub fn eval_songs(
         "switch_penalty": tuning.switch_penalty,
         "voice_cost": tuning.voice_cost,
         "turn_threshold": tuning.turn_threshold.unwrap_or(cfg.turn_threshold),
-        "turn_embedding": tuning.turn_embedding,
+        "turn_embedding": tuning.turn_embedding.name(),
         "pad_s": tuning.pad,
         "grid_s": GRID_S,
         "collar_s": COLLAR_S,
