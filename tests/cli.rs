@@ -573,3 +573,31 @@ fn osc_messages_follow_the_timeline_in_order() {
     let out = singer_id(&["analyze", track.to_str().unwrap(), "--library", lib.to_str().unwrap(), "--osc", "nowhere"]);
     assert!(!out.status.success() && stderr(&out).contains("OSC target `nowhere`"), "{}", stderr(&out));
 }
+
+#[test]
+fn bench_profile_times_every_operator_of_the_plan_by_module() {
+    // v2's export names its nodes after CAM++'s modules: the 2-D front (`head`) and the TDNN
+    // blocks (`xvector`) both show up, and the shares of all kinds add up to the whole.
+    let out = singer_id(&["--model", "v2-campp-f32", "bench", "--profile", "--runs", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let rows: Vec<(String, usize, f64, f64)> = text
+        .lines()
+        .skip(2)
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let n = fields.len();
+            assert!(n >= 5, "row {line:?}");
+            let share = fields[n - 1].trim_end_matches('%').parse::<f64>().unwrap();
+            (fields[..n - 3].join(" "), fields[n - 3].parse().unwrap(), fields[n - 2].parse().unwrap(), share)
+        })
+        .collect();
+    assert!(text.lines().next().unwrap().contains("ms per inference profiled"), "{text}");
+    for module in ["head", "xvector"] {
+        assert!(rows.iter().any(|(kind, nodes, ms, _)| kind.ends_with(module) && *nodes > 0 && *ms > 0.0), "{text}");
+    }
+    let shares: f64 = rows.iter().map(|r| r.3).sum();
+    assert!((shares - 100.0).abs() < 1.0, "shares add up to {shares}: {text}");
+    // Slowest first.
+    assert!(rows.windows(2).all(|w| w[0].2 >= w[1].2), "{text}");
+}

@@ -234,6 +234,10 @@ pub enum Command {
         /// Instead, measure the plugin's audio-thread cost per block and its worker's CPU share.
         #[arg(long, conflicts_with_all = ["onset", "compare"])]
         plugin: bool,
+        /// Instead, time each kind of operator in one window's inference (tract's optimised
+        /// plan, --runs inferences, one thread): where the model's time goes.
+        #[arg(long, conflicts_with_all = ["onset", "compare", "plugin"])]
+        profile: bool,
     },
 }
 

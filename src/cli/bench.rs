@@ -69,6 +69,50 @@ pub fn run(global: &GlobalArgs, file: Option<&Path>, runs: usize, compare: Optio
     Ok(())
 }
 
+/// Time per kind of operator in one window's inference of the model, slowest first, with its
+/// share of the profiled total and the plain (unprofiled) median for comparison.
+pub fn profile(global: &GlobalArgs, file: Option<&Path>, runs: usize) -> Result<()> {
+    let runs = runs.max(1);
+    let model = load_model(&global.model)?;
+    let meta = model.metadata().clone();
+    let (samples, rate) = match file {
+        Some(path) => {
+            let audio = decode_file(path)?;
+            (audio.samples, audio.sample_rate)
+        }
+        None => (synthetic_voice(), SYNTHETIC_RATE),
+    };
+    let frames = frames_of_clip(&meta.frontend, &samples, rate).map_err(anyhow::Error::msg)?;
+    let window: Vec<f32> = frames.mel.iter().copied().cycle().take(meta.window_frames * meta.frontend.n_mels).collect();
+    // Warm up (first-run allocations), then the plain time, then the profile.
+    model.embed_window(&window)?;
+    let plain = median_time(runs, || {
+        model.embed_window(&window).expect("window has the model's shape");
+    });
+    let kinds = model.profile_window(&window, runs)?;
+    let total: f64 = kinds.iter().map(|k| k.seconds).sum();
+    println!(
+        "model {} ({}), one {:.2} s window, {runs} run(s), one thread: {:.3} ms per inference profiled, \
+         {:.3} ms plain (median)",
+        meta.name,
+        meta.precision,
+        meta.window_s(),
+        total / runs as f64 * 1e3,
+        plain * 1e3
+    );
+    println!("  {:<36} {:>5} {:>12} {:>7}", "operator module", "nodes", "ms/inference", "share");
+    for k in &kinds {
+        println!(
+            "  {:<36} {:>5} {:>12.3} {:>6.1}%",
+            k.kind,
+            k.nodes,
+            k.seconds / runs as f64 * 1e3,
+            100.0 * k.seconds / total.max(f64::MIN_POSITIVE)
+        );
+    }
+    Ok(())
+}
+
 fn time_stages(model_name: &str, samples: &[f32], rate: u32, runs: usize) -> Result<StageTimes> {
     let model = load_model(model_name)?;
     let seconds = samples.len() as f64 / rate as f64;

@@ -49,8 +49,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Calibrate { manifest, segment, scoring } => commands::calibrate(global, &manifest, segment, scoring),
         Command::Metrics { scores, threshold } => commands::metrics(&scores, threshold),
-        Command::Bench { file, runs, compare, onset, library, plugin } => match (onset, library, &file) {
+        Command::Bench { file, runs, compare, onset, library, plugin, profile } => match (onset, library, &file) {
             _ if plugin => bench::plugin_costs(runs),
+            _ if profile => bench::profile(global, file.as_deref(), runs),
             (Some(sections), Some(library), Some(file)) => bench::onset_latency(global, file, &library, &sections),
             _ => bench::run(global, file.as_deref(), runs, compare.as_deref()),
         },

@@ -80,7 +80,8 @@ impl Model {
     pub fn load(metadata_path: &Path) -> Result<Self, ModelError> {
         let meta = ModelMetadata::load(metadata_path)?;
         let onnx_path = meta.onnx_path(metadata_path);
-        let bytes = std::fs::read(&onnx_path).map_err(|source| ModelError::Io { path: onnx_path.clone(), cause: source })?;
+        let bytes =
+            std::fs::read(&onnx_path).map_err(|source| ModelError::Io { path: onnx_path.clone(), cause: source })?;
         Self::from_parts(meta, &bytes, &onnx_path)
     }
 
@@ -152,6 +153,46 @@ impl Model {
                 self.meta.max_frames
             ))),
         }
+    }
+
+    /// Where one window's inference spends its time: `runs` inferences of `mel` (as
+    /// [`Model::embed_window`] takes it), each operator of tract's optimised plan timed, summed
+    /// by operator kind. The kinds come with their total seconds over all runs and how many
+    /// nodes of the plan are of that kind, slowest first (`singer-id bench --profile`).
+    pub fn profile_window(&self, mel: &[f32], runs: usize) -> Result<Vec<OpTime>, ModelError> {
+        let (frames, n_mels) = (self.meta.window_frames, self.meta.frontend.n_mels);
+        if mel.len() != frames * n_mels {
+            return Err(ModelError::Run(format!("expected {frames}x{n_mels} mel values, got {}", mel.len())));
+        }
+        let input = Tensor::from_shape(&[1, frames, n_mels], mel).map_err(|e| ModelError::Run(e.to_string()))?;
+        let mut state =
+            tract_onnx::tract_core::plan::SimpleState::new(&self.plan).map_err(|e| ModelError::Run(e.to_string()))?;
+        let mut per_node: std::collections::HashMap<usize, (String, f64)> = Default::default();
+        for _ in 0..runs.max(1) {
+            state
+                .run_plan_with_eval(tvec!(input.clone().into_tvalue()), |ctx, op_state, node, inputs| {
+                    let start = std::time::Instant::now();
+                    let out = tract_onnx::tract_core::plan::eval(ctx, op_state, node, inputs);
+                    let entry = per_node
+                        .entry(node.id)
+                        .or_insert_with(|| (format!("{} {}", node.op().name(), graph_module(&node.name)), 0.0));
+                    entry.1 += start.elapsed().as_secs_f64();
+                    out
+                })
+                .map_err(|e| ModelError::Run(e.to_string()))?;
+        }
+        let mut kinds: Vec<OpTime> = Vec::new();
+        for (kind, seconds) in per_node.into_values() {
+            match kinds.iter_mut().find(|k| k.kind == kind) {
+                Some(k) => {
+                    k.seconds += seconds;
+                    k.nodes += 1;
+                }
+                None => kinds.push(OpTime { kind, seconds, nodes: 1 }),
+            }
+        }
+        kinds.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+        Ok(kinds)
     }
 
     fn run(&self, plan: &Plan, mel: &[f32], frames: usize) -> Result<Vec<f32>, ModelError> {
@@ -232,6 +273,28 @@ impl Model {
         }
         self.embed_window(&mel)
     }
+}
+
+/// The top-level module of an exported network a node comes from (`/net/head/conv1/Conv` →
+/// `head`: CAM++'s 2-D front), as `models/v2/ort_speed.py --profile` groups onnxruntime's
+/// nodes; `-` for nodes outside one.
+fn graph_module(node: &str) -> &str {
+    let mut parts = node.trim_start_matches('/').split('/');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("net"), Some(module), Some(_)) => module,
+        _ => "-",
+    }
+}
+
+/// Time one kind of operator took in [`Model::profile_window`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpTime {
+    /// tract's name for the operator after optimisation and the module it comes from (e.g.
+    /// `DirectSpatialConv head`).
+    pub kind: String,
+    pub seconds: f64,
+    /// Nodes of this kind in the plan.
+    pub nodes: usize,
 }
 
 /// The re-normalised mean of unit vectors: the direction they agree on.
