@@ -34,8 +34,7 @@ def main():
             profile(meta_path, meta, args.runs)
             continue
         session = common.ort_session(meta_path.parent / meta["onnx_file"])
-        rng = np.random.default_rng(0)
-        x = (rng.standard_normal((1, meta["window_frames"], meta["frontend"]["n_mels"])) * 2 - 6).astype(np.float32)
+        x = random_window(meta)
         session.run(None, {meta["input_name"]: x})  # warm-up
         times = []
         for _ in range(args.runs):
@@ -44,6 +43,13 @@ def main():
             times.append(time.perf_counter() - t0)
         print(f"{meta['name']}: onnxruntime {np.median(times) * 1000:.3f} ms per {meta['window_frames']}-frame "
               f"window (median of {args.runs}, one thread)")
+
+
+def random_window(meta: dict) -> np.ndarray:
+    """A fixed pseudo-random fbank window of the model's input shape (speed does not depend on
+    the values)."""
+    rng = np.random.default_rng(0)
+    return (rng.standard_normal((1, meta["window_frames"], meta["frontend"]["n_mels"])) * 2 - 6).astype(np.float32)
 
 
 def graph_module(node: str) -> str:
@@ -57,8 +63,7 @@ def profile(meta_path: Path, meta: dict, runs: int):
     """Milliseconds per inference by (operator type, top-level module), slowest first."""
     with tempfile.TemporaryDirectory() as tmp:
         session = common.ort_session(meta_path.parent / meta["onnx_file"], profile_prefix=f"{tmp}/ort")
-        rng = np.random.default_rng(0)
-        x = (rng.standard_normal((1, meta["window_frames"], meta["frontend"]["n_mels"])) * 2 - 6).astype(np.float32)
+        x = random_window(meta)
         session.run(None, {meta["input_name"]: x})  # warm-up, left out below
         for _ in range(runs):
             session.run(None, {meta["input_name"]: x})
@@ -69,8 +74,7 @@ def profile(meta_path: Path, meta: dict, runs: int):
         if ev.get("cat") == "Node" and ev["name"].endswith("_kernel_time"):
             node = ev["name"][: -len("_kernel_time")]
             per_run[node].append(ev["dur"])
-            module = graph_module(node)
-            kinds[node] = f"{ev['args'].get('op_name', '?')} {module}"
+            kinds[node] = f"{ev['args'].get('op_name', '?')} {graph_module(node)}"
     totals, counts = defaultdict(float), defaultdict(int)
     for node, durs in per_run.items():
         totals[kinds[node]] += sum(durs[-runs:]) / runs / 1000  # us -> ms, warm-up dropped

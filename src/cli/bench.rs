@@ -14,6 +14,7 @@ use singer_id::decision::Verdict;
 use singer_id::embed::clip_window_embeddings;
 use singer_id::frontend::frames_of_clip;
 use singer_id::library::SingerLibrary;
+use singer_id::model::ModelMetadata;
 
 use super::args::GlobalArgs;
 use super::load_model;
@@ -36,13 +37,7 @@ struct StageTimes {
 
 pub fn run(global: &GlobalArgs, file: Option<&Path>, runs: usize, compare: Option<&str>) -> Result<()> {
     let runs = runs.max(1);
-    let (samples, rate, source) = match file {
-        Some(path) => {
-            let audio = decode_file(path)?;
-            (audio.samples, audio.sample_rate, path.display().to_string())
-        }
-        None => (synthetic_voice(), SYNTHETIC_RATE, format!("{SYNTHETIC_S} s synthetic vowel at {SYNTHETIC_RATE} Hz")),
-    };
+    let (samples, rate, source) = bench_input(file)?;
     let seconds = samples.len() as f64 / rate as f64;
     let mut models = vec![global.model.as_str()];
     models.extend(compare);
@@ -75,15 +70,9 @@ pub fn profile(global: &GlobalArgs, file: Option<&Path>, runs: usize) -> Result<
     let runs = runs.max(1);
     let model = load_model(&global.model)?;
     let meta = model.metadata().clone();
-    let (samples, rate) = match file {
-        Some(path) => {
-            let audio = decode_file(path)?;
-            (audio.samples, audio.sample_rate)
-        }
-        None => (synthetic_voice(), SYNTHETIC_RATE),
-    };
+    let (samples, rate, _) = bench_input(file)?;
     let frames = frames_of_clip(&meta.frontend, &samples, rate).map_err(anyhow::Error::msg)?;
-    let window: Vec<f32> = frames.mel.iter().copied().cycle().take(meta.window_frames * meta.frontend.n_mels).collect();
+    let window = one_window(&meta, &frames.mel);
     // Warm up (first-run allocations), then the plain time, then the profile.
     model.embed_window(&window)?;
     let plain = median_time(runs, || {
@@ -113,6 +102,22 @@ pub fn profile(global: &GlobalArgs, file: Option<&Path>, runs: usize) -> Result<
     Ok(())
 }
 
+/// The audio to time: FILE decoded, or the synthetic signal; with a description of it.
+fn bench_input(file: Option<&Path>) -> Result<(Vec<f32>, u32, String)> {
+    Ok(match file {
+        Some(path) => {
+            let audio = decode_file(path)?;
+            (audio.samples, audio.sample_rate, path.display().to_string())
+        }
+        None => (synthetic_voice(), SYNTHETIC_RATE, format!("{SYNTHETIC_S} s synthetic vowel at {SYNTHETIC_RATE} Hz")),
+    })
+}
+
+/// One model window of mel frames from the start of `mel`, looped if the input is shorter.
+fn one_window(meta: &ModelMetadata, mel: &[f32]) -> Vec<f32> {
+    mel.iter().copied().cycle().take(meta.window_frames * meta.frontend.n_mels).collect()
+}
+
 fn time_stages(model_name: &str, samples: &[f32], rate: u32, runs: usize) -> Result<StageTimes> {
     let model = load_model(model_name)?;
     let seconds = samples.len() as f64 / rate as f64;
@@ -129,8 +134,7 @@ fn time_stages(model_name: &str, samples: &[f32], rate: u32, runs: usize) -> Res
     let cfg = AnalyzerConfig::for_model(&model);
 
     let frames = frames_of_clip(&meta.frontend, samples, rate).map_err(anyhow::Error::msg)?;
-    let window_len = meta.window_frames * meta.frontend.n_mels;
-    let window: Vec<f32> = frames.mel.iter().copied().cycle().take(window_len).collect();
+    let window = one_window(&meta, &frames.mel);
     // The analyzer runs one inference per hop; time that many.
     let inferences = (seconds / cfg.hop_s).floor().max(1.0) as usize;
 

@@ -126,11 +126,21 @@ impl Model {
 
     /// Embeds exactly `window_frames` frames (`window_frames * n_mels` values, time-major).
     pub fn embed_window(&self, mel: &[f32]) -> Result<Vec<f32>, ModelError> {
+        self.check_window(mel)?;
+        self.run(&self.plan, mel, self.meta.window_frames)
+    }
+
+    fn check_window(&self, mel: &[f32]) -> Result<(), ModelError> {
         let (frames, n_mels) = (self.meta.window_frames, self.meta.frontend.n_mels);
         if mel.len() != frames * n_mels {
             return Err(ModelError::Run(format!("expected {frames}x{n_mels} mel values, got {}", mel.len())));
         }
-        self.run(&self.plan, mel, frames)
+        Ok(())
+    }
+
+    /// The network's input: `frames` frames of `mel` as a [1, frames, n_mels] tensor.
+    fn input_tensor(&self, mel: &[f32], frames: usize) -> Result<Tensor, ModelError> {
+        Tensor::from_shape(&[1, frames, self.meta.frontend.n_mels], mel).map_err(|e| ModelError::Run(e.to_string()))
     }
 
     /// Embeds any number of frames from 1 to `max_frames` in one pass (models that declare
@@ -160,11 +170,8 @@ impl Model {
     /// by operator kind. The kinds come with their total seconds over all runs and how many
     /// nodes of the plan are of that kind, slowest first (`singer-id bench --profile`).
     pub fn profile_window(&self, mel: &[f32], runs: usize) -> Result<Vec<OpTime>, ModelError> {
-        let (frames, n_mels) = (self.meta.window_frames, self.meta.frontend.n_mels);
-        if mel.len() != frames * n_mels {
-            return Err(ModelError::Run(format!("expected {frames}x{n_mels} mel values, got {}", mel.len())));
-        }
-        let input = Tensor::from_shape(&[1, frames, n_mels], mel).map_err(|e| ModelError::Run(e.to_string()))?;
+        self.check_window(mel)?;
+        let input = self.input_tensor(mel, self.meta.window_frames)?;
         let mut state =
             tract_onnx::tract_core::plan::SimpleState::new(&self.plan).map_err(|e| ModelError::Run(e.to_string()))?;
         let mut per_node: std::collections::HashMap<usize, (String, f64)> = Default::default();
@@ -196,8 +203,7 @@ impl Model {
     }
 
     fn run(&self, plan: &Plan, mel: &[f32], frames: usize) -> Result<Vec<f32>, ModelError> {
-        let n_mels = self.meta.frontend.n_mels;
-        let input = Tensor::from_shape(&[1, frames, n_mels], mel).map_err(|e| ModelError::Run(e.to_string()))?;
+        let input = self.input_tensor(mel, frames)?;
         let outputs = plan.run(tvec!(input.into_tvalue())).map_err(|e| ModelError::Run(e.to_string()))?;
         let view = outputs[0].to_plain_array_view::<f32>().map_err(|e| ModelError::Run(e.to_string()))?;
         let mut embedding: Vec<f32> = view.iter().copied().collect();
