@@ -5,6 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use common::{demo_sections, repo_path};
 
@@ -20,13 +21,25 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A copy, in `dir`, of the demo singers' library as `singer-id enroll` writes it. The binary
+/// enrols them once per test run (each enrolment loads the model, seconds apiece), into cargo's
+/// scratch folder for tests (a static is never dropped, so a temp dir would outlive the run);
+/// every test gets its own copy to read or change.
 fn enrolled_demo_library(dir: &Path) -> PathBuf {
+    static ENROLLED: OnceLock<PathBuf> = OnceLock::new();
+    let enrolled = ENROLLED.get_or_init(|| {
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap().keep();
+        let lib = dir.join("singers.json");
+        for name in common::demo_singers() {
+            let file = repo_path(&format!("demo/enroll/{name}.flac"));
+            let out =
+                singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", &name, file.to_str().unwrap()]);
+            assert!(out.status.success(), "enroll {name}: {}", stderr(&out));
+        }
+        lib
+    });
     let lib = dir.join("singers.json");
-    for name in common::demo_singers() {
-        let file = repo_path(&format!("demo/enroll/{name}.flac"));
-        let out = singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", &name, file.to_str().unwrap()]);
-        assert!(out.status.success(), "enroll {name}: {}", stderr(&out));
-    }
+    std::fs::copy(enrolled, &lib).unwrap();
     lib
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README's second command and CI (.ci/run) run it:
-#   1. cargo tests: engine, CLI, parity with the Python reference, CLAP host harness;
-#   2. the bundled plugin through the CLAP harness, and its VST3 MIDI output in a minimal VST3 host;
+#   1. cargo tests: engine, CLI, parity with the Python reference;
+#   2. the bundled plugin through the CLAP host harness, and its VST3 MIDI output in a minimal VST3 host;
 #   3. the allocation check of process() (nice-plug's assert_process_allocs);
 #   4. the VST3 bundle in pedalboard and DawDreamer (Python venv set up by the repo's script);
 #   5. the standalone app, headless (installs the ALSA/JACK headers it builds against).

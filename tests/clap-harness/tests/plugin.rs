@@ -48,17 +48,23 @@ fn model() -> Arc<Model> {
     MODEL.get_or_init(|| Arc::new(Model::load_named(DEFAULT_MODEL).unwrap())).clone()
 }
 
-/// The three demo singers, enrolled with the engine exactly as `singer-id enroll` does.
+/// The three demo singers, enrolled with the engine exactly as `singer-id enroll` does (once
+/// per test run: every test starts from a copy).
 fn demo_library() -> SingerLibrary {
-    let model = model();
-    let mut library = SingerLibrary::new(model.metadata());
-    for name in ["yuki", "scott", "erithacus"] {
-        let audio = decode_file(&repo().join(format!("demo/enroll/{name}.flac"))).unwrap();
-        let windows =
-            clip_window_embeddings(&model, &audio.samples, audio.sample_rate, DEFAULT_VOICE_FLOOR_DB).unwrap();
-        library.enroll(name, windows).unwrap();
-    }
-    library
+    static LIBRARY: OnceLock<SingerLibrary> = OnceLock::new();
+    LIBRARY
+        .get_or_init(|| {
+            let model = model();
+            let mut library = SingerLibrary::new(model.metadata());
+            for name in ["yuki", "scott", "erithacus"] {
+                let audio = decode_file(&repo().join(format!("demo/enroll/{name}.flac"))).unwrap();
+                let windows =
+                    clip_window_embeddings(&model, &audio.samples, audio.sample_rate, DEFAULT_VOICE_FLOOR_DB).unwrap();
+                library.enroll(name, windows).unwrap();
+            }
+            library
+        })
+        .clone()
 }
 
 fn resample(samples: &[f32], from: u32, to: u32) -> Vec<f32> {
