@@ -7,7 +7,7 @@
 # Usage: scripts/batch_throughput.sh [MODEL] [FILES] [ANALYZE-ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:-v2-campp-int8} files=${2:-20}
+model=${1:-v2-campp-f32} files=${2:-20}
 shift $(( $# < 2 ? $# : 2 ))
 cargo build --release --quiet --bin singer-id
 bin=target/release/singer-id

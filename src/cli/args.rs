@@ -44,7 +44,7 @@ pub struct Cli {
 
 #[derive(Args, Debug)]
 pub struct GlobalArgs {
-    /// Model to use: the built-in default (v2-campp-int8), a name in the repository's models/
+    /// Model to use: the built-in default (v2-campp-f32), a name in the repository's models/
     /// folder (e.g. v1-cnn-int8; another folder with SINGER_ID_MODELS_DIR), or a path to a
     /// model's .json metadata file.
     #[arg(long, global = true, default_value = singer_id::model::DEFAULT_MODEL, env = "SINGER_ID_MODEL")]

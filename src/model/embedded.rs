@@ -7,9 +7,9 @@ use std::sync::OnceLock;
 
 use super::{Model, ModelError, ModelMetadata};
 
-const MODEL_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v2-campp-int8.json"));
-/// ONNX weights of the embedded model (about 9 MB).
-const MODEL_ONNX: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v2-campp-int8.onnx"));
+const MODEL_JSON: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v2-campp-f32.json"));
+/// ONNX weights of the embedded model (about 28 MB).
+const MODEL_ONNX: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/v2-campp-f32.onnx"));
 
 /// Name of the embedded model (the default model's name; a test checks they agree).
 pub fn name() -> &'static str {
@@ -20,14 +20,14 @@ pub fn name() -> &'static str {
 pub fn metadata() -> &'static ModelMetadata {
     static META: OnceLock<ModelMetadata> = OnceLock::new();
     META.get_or_init(|| {
-        ModelMetadata::from_json(MODEL_JSON, Path::new("embedded v2-campp-int8.json"))
+        ModelMetadata::from_json(MODEL_JSON, Path::new("embedded v2-campp-f32.json"))
             .expect("the embedded model metadata is valid (tested)")
     })
 }
 
 /// Builds the embedded model (checksum checked, tract plans optimised: this takes a moment).
 pub fn load() -> Result<Model, ModelError> {
-    Model::from_parts(metadata().clone(), MODEL_ONNX, Path::new("embedded v2-campp-int8.onnx"))
+    Model::from_parts(metadata().clone(), MODEL_ONNX, Path::new("embedded v2-campp-f32.onnx"))
 }
 
 #[cfg(test)]

@@ -61,8 +61,11 @@ pub fn bundled_models_dir() -> PathBuf {
     }
 }
 
-/// Name of the model used when none is given.
-pub const DEFAULT_MODEL: &str = "v2-campp-int8";
+/// Name of the model used when none is given. f32 rather than v2's int8 twin: tract folds the
+/// int8 model's weight-only quantisation at load and computes in f32 either way, so int8 saves
+/// file size (9 MB against 28 MB), not time, and its rounding costs timeline accuracy
+/// (models/README.md, "Which v2 is the default").
+pub const DEFAULT_MODEL: &str = "v2-campp-f32";
 
 /// Resolves a model argument: a path to a `.json` metadata file, or the name of a model in
 /// `models/` (e.g. `v0-ge2e-f32`).
