@@ -317,10 +317,10 @@ pub fn mean_direction(vectors: &[Vec<f32>]) -> Vec<f32> {
 /// tract's plans: one for inputs of `window_frames` frames and, for models that declare
 /// `max_frames`, one for any number of frames (a symbolic time axis, resolved on each run).
 ///
-/// Parsing, typing and decluttering the graph is most of a model's load time (about 1.8 of
-/// 2.5 s for CAM++ int8), so it is done once, with a symbolic time axis, and the window plan is
-/// that graph with the axis set to `window_frames`: the same plan, bit for bit, as one built
-/// for that length from scratch, with no second parse (a second build took 3.8 s in all).
+/// Parsing, typing and decluttering the graph is most of a model's load time, so it is done
+/// once, with a symbolic time axis, and the window plan is that graph with the axis set to
+/// `window_frames`: the same plan, bit for bit, as one built for that length from scratch,
+/// without parsing and decluttering the graph a second time.
 fn build_plans(bytes: &[u8], meta: &ModelMetadata) -> TractResult<(Plan, Option<Plan>)> {
     let mut reader = std::io::Cursor::new(bytes);
     let mut model = tract_onnx::onnx().model_for_read(&mut reader)?;
