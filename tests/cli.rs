@@ -22,21 +22,26 @@ fn stdout(out: &Output) -> String {
 }
 
 /// A copy, in `dir`, of the demo singers' library as `singer-id enroll` writes it. The binary
-/// enrols them once per test run (each enrolment loads the model, seconds apiece), into cargo's
-/// scratch folder for tests (a static is never dropped, so a temp dir would outlive the run);
-/// every test gets its own copy to read or change.
+/// enrols them once per test run (each enrolment loads the model, seconds apiece); every test
+/// gets its own copy to read or change. A static is never dropped, so the enrolled library lives
+/// at one fixed path in cargo's scratch folder for tests, replaced (atomically, so concurrent runs
+/// are safe) by each run rather than left behind in a new folder per run.
 fn enrolled_demo_library(dir: &Path) -> PathBuf {
     static ENROLLED: OnceLock<PathBuf> = OnceLock::new();
     let enrolled = ENROLLED.get_or_init(|| {
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap().keep();
-        let lib = dir.join("singers.json");
+        let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-enrolled-demo");
+        std::fs::create_dir_all(&home).unwrap();
+        let scratch = tempfile::tempdir_in(&home).unwrap();
+        let lib = scratch.path().join("singers.json");
         for name in common::demo_singers() {
             let file = repo_path(&format!("demo/enroll/{name}.flac"));
             let out =
                 singer_id(&["enroll", "--library", lib.to_str().unwrap(), "--name", &name, file.to_str().unwrap()]);
             assert!(out.status.success(), "enroll {name}: {}", stderr(&out));
         }
-        lib
+        let kept = home.join("singers.json");
+        std::fs::rename(&lib, &kept).unwrap();
+        kept
     });
     let lib = dir.join("singers.json");
     std::fs::copy(enrolled, &lib).unwrap();

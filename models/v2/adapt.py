@@ -29,10 +29,12 @@ only). The table rows in models/README.md come from the Rust CLI on the exported
 
 Usage (from models/):
   .venv/bin/python -m v2.adapt prepare                 # training pairs + dev units (cached)
+  .venv/bin/python -m v2.adapt prepare --extra SEED    # another 12 000 pairs (variants with 'extra')
   .venv/bin/python -m v2.adapt train NAME              # one of VARIANTS (below)
   .venv/bin/python -m v2.adapt evaluate [NAME ...]     # dev proxy table, original first
-Cost on a 2-core CPU (2 threads): prepare about 11 min; adapt-block3-aam about 12 min, the dense
-variants about 7 min each; evaluate about 1 min.
+Cost on a 2-core CPU (2 threads): prepare about 11 min (an extra set about 16 min on one thread);
+adapt-block3-aam about 12 min, adapt-block3-aam-long and -more about 35 min, the dense variants
+about 7 min each; evaluate about 1 min.
 Trained weights: .cache/v2/adapt/NAME.pt (a full CAM++ state dict; `python -m v2.export
 --weights .cache/v2/adapt/NAME.pt --name v2-NAME --out DIR` exports it like the original).
 """
@@ -73,6 +75,9 @@ VARIANTS = {
     "adapt-block3-aam": {"layers": "block3", "lr": 1e-4, "steps": 300, "aam": 0.2},
     # The shipped recipe trained three times as long (4.8 epochs of the same pairs).
     "adapt-block3-aam-long": {"layers": "block3", "lr": 1e-4, "steps": 900, "aam": 0.2},
+    # The shipped recipe on three times the pairs (`prepare --extra`: two more sets of 12 000 from
+    # their own seeds), trained for as many epochs (1.6): more windows per identity, not more passes.
+    "adapt-block3-aam-more": {"layers": "block3", "lr": 1e-4, "steps": 900, "aam": 0.2, "extra": [12, 13]},
 }
 SHIPPED = "adapt-block3-aam"
 
@@ -183,10 +188,17 @@ class Sources:
         return fit_peak(set_rms(x, rng.uniform(-30.0, -8.0)))
 
 
+def pair_dir(seed: int) -> Path:
+    """Where a set of training pairs is cached: the base set (SEED) in CACHE itself, extra sets
+    (`prepare --extra SEED`) in CACHE/extra-SEED/."""
+    return CACHE if seed == SEED else CACHE / f"extra-{seed}"
+
+
 @torch.no_grad()
-def prepare(pairs: int, batch: int = 32):
-    CACHE.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(SEED)
+def prepare(pairs: int, batch: int = 32, seed: int = SEED):
+    out_dir = pair_dir(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
     src = Sources(rng)
     encoder = load_encoder(None)
     lower, upper = split_network(encoder)
@@ -213,10 +225,11 @@ def prepare(pairs: int, batch: int = 32):
             rate = done / (time.time() - t0)
             print(f"  pairs {done}/{pairs} ({rate:.1f}/s, {(pairs - done) / rate / 60:.1f} min left)", flush=True)
     for name in mids:
-        np.save(CACHE / f"mid_{name}.npy", np.concatenate(mids[name]))
-    np.save(CACHE / "teacher.npy", np.concatenate(teacher).astype(np.float32))
-    np.save(CACHE / "labels.npy", np.array(labels, dtype=np.int64))
-    (CACHE / "pairs.json").write_text(json.dumps({"seed": SEED, "pairs": pairs, "mid_frames": t_frames,
+        np.save(out_dir / f"mid_{name}.npy", np.concatenate(mids[name]))
+    np.save(out_dir / "teacher.npy", np.concatenate(teacher).astype(np.float32))
+    np.save(out_dir / "labels.npy", np.array(labels, dtype=np.int64))
+    # Written last: its presence means the set is complete.
+    (out_dir / "pairs.json").write_text(json.dumps({"seed": seed, "pairs": pairs, "mid_frames": t_frames,
                                                   "window_frames": WINDOW_FRAMES, "classes": src.classes}, indent=1))
     counts = np.bincount(np.array(labels), minlength=len(src.classes))
     print(f"pairs: {pairs} in {time.time() - t0:.0f} s, {int(np.sum(counts > 0))} classes used")
@@ -290,13 +303,28 @@ def dev_table(upper, units) -> dict:
 # ---------------------------------------------------------------- training
 
 
-def train(variant: str, layers: str, aam: float, steps: int, lr: float, batch: int, threads: int):
+def load_pairs(seeds):
+    """The cached pair sets of `seeds`, concatenated: (mid_clean, mid_aug, teacher, labels, meta)."""
+    sets = []
+    for seed in seeds:
+        d = pair_dir(seed)
+        if not (d / "pairs.json").exists():
+            sys.exit(f"training pairs of seed {seed} are missing ({d}): run `python -m v2.adapt prepare"
+                     + ("" if seed == SEED else f" --extra {seed}") + "` first")
+        sets.append([np.load(d / f) for f in ("mid_clean.npy", "mid_aug.npy", "teacher.npy", "labels.npy")]
+                    + [json.loads((d / "pairs.json").read_text())])
+    meta = sets[0][4]
+    if any(s[4]["classes"] != meta["classes"] for s in sets):
+        sys.exit("training pair sets were drawn from different identity lists: prepare them again")
+    cat = [torch.from_numpy(np.concatenate([s[k] for s in sets])) for k in range(4)]
+    return cat[0], cat[1], cat[2], cat[3], meta
+
+
+def train(variant: str, layers: str, aam: float, steps: int, lr: float, batch: int, threads: int,
+          extra=()):
     torch.manual_seed(SEED)
-    meta = json.loads((CACHE / "pairs.json").read_text())
-    mid_c = torch.from_numpy(np.load(CACHE / "mid_clean.npy"))
-    mid_a = torch.from_numpy(np.load(CACHE / "mid_aug.npy"))
-    teacher = F.normalize(torch.from_numpy(np.load(CACHE / "teacher.npy")), dim=1)
-    labels = torch.from_numpy(np.load(CACHE / "labels.npy"))
+    mid_c, mid_a, teacher, labels, meta = load_pairs([SEED, *extra])
+    teacher = F.normalize(teacher, dim=1)
     n = len(labels)
     encoder = load_encoder(None)
     net = encoder.net
@@ -346,6 +374,7 @@ def train(variant: str, layers: str, aam: float, steps: int, lr: float, batch: i
     partial.replace(out)
     (CACHE / f"{variant}.json").write_text(json.dumps(
         {"layers": layers, "aam": aam, "steps": steps, "lr": lr, "batch": batch, "pairs": n, "seed": SEED,
+         "extra_pair_seeds": list(extra),
          "train_s": round(time.time() - t0), "threads": threads}, indent=1))
     print(f"wrote {out} ({time.time() - t0:.0f} s)")
 
@@ -376,6 +405,9 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare", help="build the training pairs and dev units (cached)")
     p.add_argument("--pairs", type=int, default=12000)
+    p.add_argument("--extra", type=int, metavar="SEED",
+                   help="instead, an extra set of pairs drawn from this seed (CACHE/extra-SEED; variants "
+                        "list theirs under 'extra'); the dev units are not rebuilt")
     t = sub.add_parser("train", help="train one variant (settings: VARIANTS)")
     t.add_argument("variant", choices=sorted(VARIANTS))
     t.add_argument("--batch", type=int, default=64)
@@ -385,11 +417,17 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.cmd == "prepare":
-        prepare(args.pairs)
-        prepare_dev()
+        if args.extra is not None:
+            if args.extra == SEED:
+                sys.exit(f"seed {SEED} is the base set's: choose another for --extra")
+            prepare(args.pairs, seed=args.extra)
+        else:
+            prepare(args.pairs)
+            prepare_dev()
     elif args.cmd == "train":
         v = VARIANTS[args.variant]
-        train(args.variant, v["layers"], v["aam"], v["steps"], v["lr"], args.batch, args.threads)
+        train(args.variant, v["layers"], v["aam"], v["steps"], v["lr"], args.batch, args.threads,
+              v.get("extra", ()))
     else:
         evaluate(args.variants)
 

@@ -19,6 +19,12 @@ for v in "${names[@]}"; do
 done
 cache=.cache/v2/adapt
 [[ -f $cache/pairs.json && -f $cache/dev_units.pt ]] || $PY -m v2.adapt prepare
+# Extra pair sets some variants train on (VARIANTS[...]["extra"]: seeds), each drawn once.
+for v in "${names[@]}"; do
+    for seed in $($PY -c 'import sys; from v2.adapt import VARIANTS; print(*VARIANTS[sys.argv[1]].get("extra", []))' "$v"); do
+        [[ -f $cache/extra-$seed/pairs.json ]] || $PY -m v2.adapt prepare --extra "$seed"
+    done
+done
 for v in "${names[@]}"; do [[ -f $cache/$v.pt ]] || $PY -m v2.adapt train "$v"; done
 echo "== dev proxy (torch, no voice gate): top1 / eer"
 $PY -m v2.adapt evaluate "${names[@]}"
