@@ -5,7 +5,9 @@ symmetric scale per output channel, restored by a DequantizeLinear node that tra
 time (compute stays f32, so the int8 model is a smaller file, not a different network). The
 attention branch that feeds the Softmax stays f32: tract 0.23.9 mis-optimises quantization
 nodes around Softmax. Both files are checked against onnxruntime here and in tests/parity.rs.
-Usage (from models/): .venv/bin/python -m v1.export --run NAME --name v1-cnn [--out DIR]
+Usage (from models/): .venv/bin/python -m v1.export --run NAME --name v1-cnn [--out DIR] [--cache DIR]
+[--voice-head JSON] (v2's fast student: --cache .cache/v2/student, whose teacher is v2; its
+metadata says so, and --voice-head adds the head v2.voice_head --model fitted on its embeddings)
 """
 import argparse
 import json
@@ -29,8 +31,8 @@ LICENSE = ("non-commercial research and evaluation; trained on data under GPL-3.
 PLACEHOLDER_THRESHOLD = 0.5
 
 
-def load_net(run: str) -> tuple[SingerNet, dict]:
-    ckpt = torch.load(CACHE / "runs" / run / "model.pt", map_location="cpu", weights_only=False)
+def load_net(run: str, cache: Path = CACHE) -> tuple[SingerNet, dict]:
+    ckpt = torch.load(cache / "runs" / run / "model.pt", map_location="cpu", weights_only=False)
     a = ckpt["args"]
     net = SingerNet(frontend.FRONTEND["n_mels"], a["channels"], a["embedding"])
     net.load_state_dict(ckpt["net"])
@@ -80,7 +82,8 @@ def quantize_weights(src: Path, dst: Path, keep_f32: tuple[str, ...] = ("attenti
     return count
 
 
-def write_metadata(onnx_path: Path, name: str, space: str, precision: str, description: str, source: str) -> Path:
+def write_metadata(onnx_path: Path, name: str, space: str, precision: str, description: str, source: str,
+                   voice_head: dict | None = None) -> Path:
     meta = {
         "format_version": 1,
         "name": name,
@@ -99,6 +102,8 @@ def write_metadata(onnx_path: Path, name: str, space: str, precision: str, descr
         "default_threshold": PLACEHOLDER_THRESHOLD,
         "frontend": frontend.FRONTEND,
     }
+    if voice_head is not None:
+        meta["voice_head"] = voice_head
     path = onnx_path.with_suffix(".json")
     path.write_text(json.dumps(meta, indent=2) + "\n")
     return path
@@ -109,28 +114,41 @@ def main():
     ap.add_argument("--run", required=True, help="training run under .cache/v1/runs/")
     ap.add_argument("--name", required=True, help="model name prefix, e.g. v1-cnn (-> v1-cnn-f32, v1-cnn-int8)")
     ap.add_argument("--out", type=Path, help="output folder (default: the run's folder)")
+    ap.add_argument("--cache", type=Path, default=CACHE, help=f"training cache of the run (default {CACHE})")
+    ap.add_argument("--voice-head", type=Path, metavar="JSON", help="voice head to add (written by v2.voice_head --model)")
     args = ap.parse_args()
-    out = args.out or CACHE / "runs" / args.run
+    out = args.out or args.cache / "runs" / args.run
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
 
-    net, ckpt = load_net(args.run)
+    net, ckpt = load_net(args.run, args.cache)
     a = ckpt["args"]
+    cache_meta = json.loads((args.cache / "clips.json").read_text())
+    head = None
+    if args.voice_head is not None:
+        fitted = json.loads(args.voice_head.read_text())
+        head = {key: fitted[key] for key in ("weights", "bias", "threshold")}
     space = f"singer-id-{args.name}"
     recipe = (f"python -m v1.train {' '.join(f'--{k.replace(chr(95), chr(45))} {v}' for k, v in a.items())}; "
               f"{ckpt['step']} steps, {ckpt['seconds'] / 60:.0f} min")
     desc = (f"Singer embedding CNN ({a['channels']} channels, attentive statistics pooling, {a['embedding']}-d), "
             "trained on UTAU singers + LibriSpeech speakers (spoken and WORLD-sung) with mashup augmentation")
+    if cache_meta.get("teacher") == "v2":
+        identities = len(cache_meta["identities"])
+        desc = (f"Fast student of model v2: v1's singer embedding CNN ({a['channels']} channels, attentive statistics "
+                f"pooling, {a['embedding']}-d) distilled from v2-campp-f32 and trained with v1's recipe on {identities} "
+                "training identities (UTAU and more/ singers, LibriSpeech and more/ speakers spoken and WORLD-sung; "
+                "not the v2.heldout singers) with mashup augmentation")
     f32 = out / f"{args.name}-f32.onnx"
     export_f32(net, f32)
     common.assert_plain_onnx(f32)
     i8 = out / f"{args.name}-int8.onnx"
     n = quantize_weights(f32, i8)
     common.assert_plain_onnx(i8)
-    write_metadata(f32, f32.stem, space, "f32", desc + "; f32 weights", recipe)
+    write_metadata(f32, f32.stem, space, "f32", desc + "; f32 weights", recipe, head)
     write_metadata(i8, i8.stem, space, "int8",
                    desc + f"; int8 weights (per channel, symmetric, DequantizeLinear) for {n} Conv/Gemm tensors, "
-                   "f32 attention branch; compute f32", recipe)
+                   "f32 attention branch; compute f32", recipe, head)
 
     report_agreement(net, (f32, i8), frontend.WINDOW_FRAMES, frontend.FRONTEND["n_mels"])
 

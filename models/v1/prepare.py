@@ -6,8 +6,14 @@
 - model v0's window embeddings of every clip (the distillation targets);
 - accompaniment: shared/data/music + synthetic (v1/accompaniment.py).
 
+The fast student of model v2 (models/v2/student.sh) is v1's recipe with two changes, both
+options here: `--teacher v2` takes the targets from the shipped v2 (`v2-campp-f32.onnx`,
+onnxruntime) instead of v0, and `--more` adds the `more/` training rows (37 singers, 23
+speakers) except the v2.heldout singers, which calibrate v2's thresholds. `--cache` keeps that
+cache apart from v1's.
+
 gtsinger-dev is never read here. Deterministic (fixed seeds). ~10 min on 2 cores.
-Usage (from models/): .venv/bin/python -m v1.prepare [--manifest EXTRA.csv ...]
+Usage (from models/): .venv/bin/python -m v1.prepare [--manifest EXTRA.csv ...] [--teacher v2 --more --cache DIR]
 """
 import argparse
 import csv
@@ -26,6 +32,9 @@ from v1 import accompaniment, frontend, sing  # noqa: E402
 CACHE = common.MODELS_DIR / ".cache" / "v1"
 TRAIN_DATASETS = ("utau", "librispeech-test-other", "librispeech-train-clean-100")
 TEACHER_STEP = 24  # v0 frames between teacher windows (0.24 s)
+TEACHER_WINDOW = {"v0": 160, "v2": 150}  # frames per teacher window (both frontends hop 10 ms)
+V2_TEACHER_STEP = 50  # v2 frames between teacher windows (0.5 s, the analyzer's hop)
+V2_TEACHER = common.MODELS_DIR / "v2-campp-f32.onnx"
 CROSSFADE = 64  # samples between joined voiced runs
 SYNTH_SECONDS = 600.0
 
@@ -93,14 +102,49 @@ def teacher_windows(encoder, y: np.ndarray) -> np.ndarray:
         return encoder(torch.from_numpy(batch.astype(np.float32))).numpy()
 
 
-def read_rows(extra_manifests) -> list[dict]:
+class V2Teacher:
+    """The shipped v2's embeddings of 150-frame windows every V2_TEACHER_STEP frames ([n, 192]),
+    computed as the engine computes a hop: Kaldi fbank of the window, mean normalisation inside
+    the graph. Short clips are looped to one window."""
+
+    def __init__(self):
+        import onnxruntime as ort
+        from v2 import fbank
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 2
+        self.session = ort.InferenceSession(str(V2_TEACHER), opts, providers=["CPUExecutionProvider"])
+        self.fbank = fbank.fbank
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        feats = self.fbank(y).numpy()
+        w = TEACHER_WINDOW["v2"]
+        if len(feats) < w:
+            feats = feats[np.arange(w) % len(feats)]
+        starts = list(range(0, len(feats) - w + 1, V2_TEACHER_STEP))
+        out = []
+        for k in range(0, len(starts), 64):
+            batch = np.stack([feats[s:s + w] for s in starts[k:k + 64]]).astype(np.float32)
+            out.append(self.session.run(None, {"mels": batch})[0])
+        e = np.concatenate(out)
+        return e / np.linalg.norm(e, axis=1, keepdims=True)
+
+
+def read_rows(extra_manifests, more: bool = False) -> list[dict]:
     """Training rows {path, identity, domain}: the training folders of shared/data/manifest.csv,
     plus any manifest in the eval-protocol format (`path,singer,group,role`, paths relative to
     the manifest; optional `domain` column, `sung` or `speech`, default `sung`). That is how
     another singing dataset (VocalSet, NUS-48E, M4Singer, ...) joins training."""
+    from v2.heldout import is_heldout
+
+    def wanted(r) -> bool:
+        if is_heldout(r["identity"]):
+            return False
+        return r["dataset"] in TRAIN_DATASETS or (more and r["path"].startswith("more/"))
+
     with open(common.DATA_DIR / "manifest.csv", newline="", encoding="utf-8") as fh:
         rows = [{"path": r["path"], "identity": r["identity"], "domain": r["domain"]}
-                for r in csv.DictReader(fh) if r["dataset"] in TRAIN_DATASETS]
+                for r in csv.DictReader(fh) if wanted(r)]
     for manifest in extra_manifests:
         manifest = Path(manifest).resolve()
         with open(manifest, newline="", encoding="utf-8") as fh:
@@ -124,10 +168,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--manifest", action="append", default=[], metavar="CSV",
                     help="extra training manifest (path,singer,group,role[,domain]); repeatable")
+    ap.add_argument("--teacher", choices=("v0", "v2"), default="v0", help="model whose embeddings are the distillation targets")
+    ap.add_argument("--more", action="store_true", help="also train on more/ (without the v2.heldout singers)")
+    ap.add_argument("--cache", type=Path, default=CACHE, help=f"output folder (default {CACHE})")
     args = ap.parse_args()
     t0 = time.time()
-    CACHE.mkdir(parents=True, exist_ok=True)
-    rows = read_rows(args.manifest)
+    cache = args.cache
+    cache.mkdir(parents=True, exist_ok=True)
+    rows = read_rows(args.manifest, args.more)
     identities = sorted({r["identity"] for r in rows})
     ident_index = {name: i for i, name in enumerate(identities)}
     print(f"[prepare] {len(rows)} clips, {len(identities)} identities", flush=True)
@@ -140,8 +188,12 @@ def main():
 
     import torch
 
-    encoder = common.load_encoder()
-    torch.set_num_threads(2)  # load_encoder pins 1 thread; the targets are batched, use both cores
+    if args.teacher == "v2":
+        targets_of = V2Teacher()
+    else:
+        encoder = common.load_encoder()
+        torch.set_num_threads(2)  # load_encoder pins 1 thread; the targets are batched, use both cores
+        targets_of = lambda y: teacher_windows(encoder, y)  # noqa: E731
     clips, audio, teacher = [], [], []
     offset = t_off = 0
     min_length = frontend.FRONTEND["n_fft"] * 4  # shorter clips (after the voice gate) are dropped
@@ -158,7 +210,7 @@ def main():
     spoken_targets = {}  # row index -> v0 windows of a speech clip
     for n, (row, y) in enumerate(zip(rows, waves)):
         if len(y) >= min_length:
-            targets = teacher_windows(encoder, y)
+            targets = targets_of(y)
             add(y, row, "sung" if row["domain"] == "sung" else "speech", targets)
             spoken_targets[n] = targets
         if n % 200 == 0:
@@ -168,15 +220,16 @@ def main():
         if len(y) >= min_length and i in spoken_targets:
             mean = spoken_targets[i].mean(axis=0, keepdims=True)
             add(y, rows[i], "speech-sung", mean / np.linalg.norm(mean))
-    np.save(CACHE / "audio.npy", np.concatenate(audio).astype(np.float32))
-    np.save(CACHE / "teacher.npy", np.concatenate(teacher).astype(np.float32))
+    np.save(cache / "audio.npy", np.concatenate(audio).astype(np.float32))
+    np.save(cache / "teacher.npy", np.concatenate(teacher).astype(np.float32))
 
     music = [common.load_audio_16k(p) for p in sorted((common.DATA_DIR / "music").glob("*.ogg"))]
-    np.save(CACHE / "music.npy", np.concatenate(music).astype(np.float32))
-    np.save(CACHE / "synth.npy", accompaniment.render(SYNTH_SECONDS, seed=7))
-    meta = {"identities": identities, "clips": clips, "teacher_step_frames": TEACHER_STEP,
-            "frontend": frontend.FRONTEND}
-    (CACHE / "clips.json").write_text(json.dumps(meta))
+    np.save(cache / "music.npy", np.concatenate(music).astype(np.float32))
+    np.save(cache / "synth.npy", accompaniment.render(SYNTH_SECONDS, seed=7))
+    meta = {"identities": identities, "clips": clips, "teacher": args.teacher,
+            "teacher_step_frames": V2_TEACHER_STEP if args.teacher == "v2" else TEACHER_STEP,
+            "teacher_window_frames": TEACHER_WINDOW[args.teacher], "frontend": frontend.FRONTEND}
+    (cache / "clips.json").write_text(json.dumps(meta))
     minutes = {k: sum(c["length"] for c in clips if c["kind"] == k) / 16000 / 60 for k in ("sung", "speech", "speech-sung")}
     print(f"[prepare] {len(clips)} clips, voiced minutes {json.dumps({k: round(v, 1) for k, v in minutes.items()})}, "
           f"{sum(len(t) for t in teacher)} teacher windows, {time.time() - t0:.0f} s total", flush=True)

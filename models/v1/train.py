@@ -3,14 +3,16 @@
 Stage 1 (classification pre-training): normalised softmax over identities, margin 0.
 Stage 2 (metric learning): the same cosine classifier with an additive margin (AM-softmax) ramped
 to --margin, so same-singer embeddings cluster tightly and others are pushed apart.
-Throughout, optionally (--distill > 0): distillation from model v0, i.e. the embedding of an
-augmented crop (mashup, noise, reverb, EQ) is pulled towards v0's embedding of the *clean* vocal
-at the same place, keeping v0's knowledge of voices while learning to ignore accompaniment.
+Throughout, optionally (--distill > 0): distillation from the cache's teacher (model v0, or v2
+for v2's fast student: `v1.prepare --teacher v2`), i.e. the embedding of an augmented crop
+(mashup, noise, reverb, EQ), through a linear map, is pulled towards the teacher's embedding of
+the *clean* vocal at the same place, keeping the teacher's knowledge of voices while learning to
+ignore accompaniment.
 
 Identities: 10 UTAU singers + 261 LibriSpeech speakers (spoken and WORLD-sung, same identity);
 speed-warped copies (pitch and formants moved together by one of WARPS) are new pseudo-identities.
 Deterministic for a given --seed and --threads.
-Usage (from models/): .venv/bin/python -m v1.train --name v1b --steps 6000 [--distill 1.0]
+Usage (from models/): .venv/bin/python -m v1.train --name v1b --steps 6000 [--distill 1.0] [--cache DIR]
 """
 import argparse
 import json
@@ -29,7 +31,6 @@ from v1.prepare import CACHE  # noqa: E402
 
 WARPS = (1.0, 0.84, 0.92, 1.09, 1.19)  # index 0: the real voice
 KIND_WEIGHTS = {"sung": 0.45, "speech-sung": 0.3, "speech": 0.25}
-TEACHER_WINDOW = 160  # v0 frames per teacher window
 # Hikari One's terms forbid pitch/formant edits of its audio: never speed-warp it.
 NO_WARP = {"hikari"}
 
@@ -37,14 +38,15 @@ NO_WARP = {"hikari"}
 class Batches:
     """Random training crops: kind by KIND_WEIGHTS, then identity uniformly, then clip."""
 
-    def __init__(self, seed: int, warp_prob: float):
-        meta = json.loads((CACHE / "clips.json").read_text())
-        self.audio = np.load(CACHE / "audio.npy", mmap_mode="r")
-        self.teacher = torch.from_numpy(np.load(CACHE / "teacher.npy"))
-        self.music = torch.from_numpy(np.load(CACHE / "music.npy"))
-        self.synth = torch.from_numpy(np.load(CACHE / "synth.npy"))
+    def __init__(self, seed: int, warp_prob: float, cache: Path = CACHE):
+        meta = json.loads((cache / "clips.json").read_text())
+        self.audio = np.load(cache / "audio.npy", mmap_mode="r")
+        self.teacher = torch.from_numpy(np.load(cache / "teacher.npy"))
+        self.music = torch.from_numpy(np.load(cache / "music.npy"))
+        self.synth = torch.from_numpy(np.load(cache / "synth.npy"))
         self.clips = meta["clips"]
         self.step = meta["teacher_step_frames"]
+        self.teacher_window = meta.get("teacher_window_frames", 160)  # v1's cache: v0's 160 frames
         self.n_identities = len(meta["identities"])
         self.no_warp = {meta["identities"].index(name) for name in NO_WARP}
         self.by_kind = {}
@@ -83,7 +85,7 @@ class Batches:
             waves.append(y[0])
             labels.append(ident + warp * self.n_identities)
             centre_frame = (start + n / 2) / frontend.FRONTEND["hop_length"]
-            k = int(np.clip(round((centre_frame - TEACHER_WINDOW / 2) / self.step), 0, clip["teacher_count"] - 1))
+            k = int(np.clip(round((centre_frame - self.teacher_window / 2) / self.step), 0, clip["teacher_count"] - 1))
             targets.append(self.teacher[clip["teacher_start"] + k])
             has_target.append(warp == 0)
         return torch.stack(waves), torch.tensor(labels), torch.stack(targets), torch.tensor(has_target)
@@ -107,7 +109,7 @@ def augment_batch(wave: torch.Tensor, data: Batches, logmel, g: torch.Generator)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--name", required=True, help="run name: output in .cache/v1/runs/NAME/")
+    ap.add_argument("--name", required=True, help="run name: output in runs/NAME/ of the cache (.cache/v1 by default)")
     ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--pretrain", type=float, default=0.4, help="fraction of steps without margin")
     ap.add_argument("--batch", type=int, default=128)
@@ -119,18 +121,22 @@ def main():
     ap.add_argument("--embedding", type=int, default=192)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cache", type=Path, default=CACHE, help=f"training cache from v1.prepare (default {CACHE})")
     args = ap.parse_args()
+    cache = args.cache
+    del args.cache  # not a training setting: the recipe in the metadata stays as it was
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
-    out = CACHE / "runs" / args.name
+    out = cache / "runs" / args.name
     out.mkdir(parents=True, exist_ok=True)
-    data = Batches(args.seed, args.warp_prob)
+    data = Batches(args.seed, args.warp_prob, cache)
     g = torch.Generator().manual_seed(args.seed)
     logmel = frontend.LogMel()
     net = SingerNet(frontend.FRONTEND["n_mels"], args.channels, args.embedding)
     classifier = MarginClassifier(args.embedding, data.n_classes)
-    project = torch.nn.Linear(args.embedding, 256, bias=False)  # to v0's space, for distillation
+    # To the teacher's space (v0: 256-d, v2: 192-d), for distillation.
+    project = torch.nn.Linear(args.embedding, data.teacher.shape[1], bias=False)
     params = list(net.parameters()) + list(classifier.parameters()) + list(project.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=1e-4)
     warmup = 200

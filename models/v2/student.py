@@ -1,7 +1,7 @@
-"""The fast student (issue 8, item 5): shipped v2 distilled into a v1-sized network, for
-catalogue-scale analysis. Measured, not shipped: this recipe's student is far below v1 on dev
+"""The fast student (issue 8, item 5), first recipe: shipped v2 distilled into a v1-sized network,
+for catalogue-scale analysis. Measured, not shipped: this recipe's student is far below v1 on dev
 (models/README.md, "Fast student"), so nothing is exported; `--model v1-cnn-int8` stays the fast
-option.
+option. The second recipe, v1's own training with v2 as the teacher, is models/v2/student.sh.
 
 Network: v1's SingerNet (1-D CNN, attentive statistics pooling, 192-d) with `CHANNELS` channels,
 on v2's input (80-bin Kaldi fbank, 1.5-s windows of 150 frames, mean-normalised per window inside
@@ -45,7 +45,8 @@ from v2.export import WINDOW_FRAMES, load_encoder  # noqa: E402
 from v2.voice_head import fit_peak  # noqa: E402
 
 SEED = 23  # not v2.adapt's: other windows of the same identities
-CACHE = common.MODELS_DIR / ".cache" / "v2" / "student"
+# Not .cache/v2/student: that is the training cache of the second recipe (v2/student.sh).
+CACHE = common.MODELS_DIR / ".cache" / "v2" / "student-pairs"
 CHANNELS = 96
 MIN_CROP = 50  # the analyzer's shortest window (first hop of a stream)
 CROP_PROB = 0.25

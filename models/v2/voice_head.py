@@ -19,8 +19,11 @@ synthetic tracks of unseen seeds. The head is fitted on the rest; the threshold 
 maximises held-apart balanced accuracy while voice recall stays >= MIN_VOICE_RECALL.
 gtsinger-dev and dev-songs are never read. Seeded and deterministic; the embeddings are cached
 in .cache/v2/voice_head_windows.npz (delete it, or --rebuild, to embed again).
-Usage (from models/): .venv/bin/python -m v2.voice_head [--rebuild] [--weights PT --out JSON]
-(--weights: the head of an adapted variant, on that variant's embeddings; see v2.adapt)
+Usage (from models/): .venv/bin/python -m v2.voice_head [--rebuild] [--weights PT | --model JSON] [--out JSON]
+(--weights: the head of an adapted variant, on that variant's embeddings; see v2.adapt.
+--model: the head of an exported model on v1's frontend, i.e. v2's fast student, on its own
+embeddings: the same windows, each cut to the model's last `window_frames` frames and embedded as
+the analyzer embeds a hop of such a model; see v2/student.sh)
 """
 import argparse
 import csv
@@ -230,6 +233,41 @@ def build_windows(split: str, rng, audio: Audio, log):
     return out
 
 
+class V1FrontendEmbedder:
+    """An exported model on v1's frontend (v2's fast student), embedding a window as the analyzer
+    embeds one hop of it: the window's last `window_frames` frames, the energy gate over them,
+    the frames under the voice floor left out (no `keep_pauses`), looped to a full window when
+    fewer remain; onnxruntime on the f32 file. None when the gate reads the window as no voice."""
+
+    def __init__(self, metadata: Path):
+        import onnxruntime as ort
+        from v1 import frontend as v1_frontend
+
+        meta = json.loads(metadata.read_text())
+        assert meta["frontend"] == v1_frontend.FRONTEND, f"{metadata}: not on v1's frontend"
+        self.name = meta["name"]
+        self.frames = meta["window_frames"]
+        self.input = meta["input_name"]
+        self.frontend = v1_frontend
+        self.logmel = v1_frontend.LogMel()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        self.session = ort.InferenceSession(str(metadata.parent / meta["onnx_file"]), opts,
+                                            providers=["CPUExecutionProvider"])
+
+    @torch.no_grad()
+    def __call__(self, x: np.ndarray):
+        x = x[-self.frontend.window_samples(self.frames):].astype(np.float32)
+        mel = self.logmel(torch.from_numpy(x)[None])[0].numpy()
+        voiced = self.frontend.frame_levels_db(x)[:len(mel)] >= VOICE_FLOOR_DB
+        if len(mel) == 0 or voiced.mean() < MIN_VOICED_FRACTION:
+            return None
+        m = mel[voiced]
+        m = m[np.arange(self.frames) % len(m)]
+        e = self.session.run(None, {self.input: m[None].astype(np.float32)})[0][0].astype(np.float64)
+        return e / np.linalg.norm(e)
+
+
 @torch.no_grad()
 def embed(encoder, x: np.ndarray):
     """The analyzer's embedding of one window: the voiced span's fbank through the encoder,
@@ -245,17 +283,21 @@ def embed(encoder, x: np.ndarray):
     return e / np.linalg.norm(e)
 
 
-def build(log, weights: Path | None, cache: Path):
+def build(log, weights: Path | None, cache: Path, model: Path | None = None):
     rng = np.random.default_rng(SEED)
     audio = Audio()
-    encoder = load_encoder(weights)
+    if model is not None:
+        embed_window = V1FrontendEmbedder(model)
+    else:
+        encoder = load_encoder(weights)
+        embed_window = lambda x: embed(encoder, x)  # noqa: E731
     data = {}
     for split in ("train", "held"):
         windows = build_windows(split, rng, audio, log)
         t0 = time.time()
         X, cats, gated = [], [], defaultdict(int)
         for cat, x in windows:
-            e = embed(encoder, x)
+            e = embed_window(x)
             if e is None:
                 gated[cat] += 1
                 continue
@@ -309,10 +351,14 @@ def pick_threshold(p, y):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rebuild", action="store_true", help="embed the windows again even if cached")
-    ap.add_argument("--weights", type=Path, help="a fine-tuned CAM++ (v2.adapt) instead of the pretrained one")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--weights", type=Path, help="a fine-tuned CAM++ (v2.adapt) instead of the pretrained one")
+    which.add_argument("--model", type=Path, metavar="JSON",
+                       help="an exported model on v1's frontend (v2's fast student), by its metadata")
     ap.add_argument("--out", type=Path, default=OUT, help=f"head to write (default {OUT.name})")
     args = ap.parse_args()
-    cache = CACHE if args.weights is None else CACHE.with_name(f"voice_head_windows_{args.weights.stem}.npz")
+    source = args.model or args.weights
+    cache = CACHE if source is None else CACHE.with_name(f"voice_head_windows_{source.stem}.npz")
     torch.set_num_threads(1)
     from sklearn.linear_model import LogisticRegression
 
@@ -321,7 +367,7 @@ def main():
         data = dict(np.load(cache))
     else:
         print("windows: building and embedding")
-        data = build(print, args.weights, cache)
+        data = build(print, args.weights, cache, args.model)
     Xtr, ctr = data["train_X"].astype(np.float64), data["train_cat"]
     Xho, cho = data["held_X"].astype(np.float64), data["held_cat"]
     ytr, yho = np.isin(ctr, VOICE_CATEGORIES), np.isin(cho, VOICE_CATEGORIES)
@@ -346,13 +392,18 @@ def main():
 
     counts = {s: {c: int(np.sum(cats == c)) for c in COUNTS} for s, cats in (("train", ctr), ("held", cho))}
     encoder_name = "pretrained CAM++" if args.weights is None else f"CAM++ adapted by v2.adapt ({args.weights.stem})"
+    frames = f"{WINDOW_FRAMES} frames; {SHORT_FRACTION:.0%} of them {MIN_FRAMES}-{WINDOW_FRAMES - 1}"
+    if args.model is not None:
+        meta = json.loads(args.model.read_text())
+        encoder_name = f"{meta['name']} (v1 frontend)"
+        frames = f"the last {meta['window_frames']} frames of {WINDOW_FRAMES}-frame windows, {SHORT_FRACTION:.0%} shorter"
     out = {
         "weights": [round(float(v), 7) for v in w],
         "bias": round(float(b), 7),
         "threshold": round(threshold, 4),
         "trained_on": (
             f"logistic regression (C=1, balanced) on {encoder_name} L2-normalised window embeddings "
-            f"({WINDOW_FRAMES} frames; {SHORT_FRACTION:.0%} of them {MIN_FRAMES}-{WINDOW_FRAMES - 1}), seed {SEED}: "
+            f"({frames}), seed {SEED}: "
             f"{int(ytr.sum())} voice windows (training-identity singing from utau + more/ without the v2.heldout "
             f"singers, clean and over accompaniment at -5..+20 dB; LibriSpeech "
             f"train-clean-100 speech, clean and mixed) vs {int((~ytr).sum())} no-voice windows (3 music/ tracks "
