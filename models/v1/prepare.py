@@ -8,9 +8,9 @@
 
 The fast student of model v2 (models/v2/student.sh) is v1's recipe with two changes, both
 options here: `--teacher v2` takes the targets from the shipped v2 (`v2-campp-f32.onnx`,
-onnxruntime) instead of v0, and `--more` adds the `more/` training rows (37 singers, 23
-speakers) except the v2.heldout singers, which calibrate v2's thresholds. `--cache` keeps that
-cache apart from v1's.
+onnxruntime) instead of v0, and `--more` adds the `more/` training rows: its 23 speakers and
+the 8 of its 37 singers that v2.heldout does not keep back (those 29 calibrate v2's thresholds).
+`--cache` keeps that cache apart from v1's.
 
 gtsinger-dev is never read here. Deterministic (fixed seeds). ~10 min on 2 cores.
 Usage (from models/): .venv/bin/python -m v1.prepare [--manifest EXTRA.csv ...] [--teacher v2 --more --cache DIR]
@@ -207,7 +207,7 @@ def main():
         offset += len(y)
         t_off += len(targets)
 
-    spoken_targets = {}  # row index -> v0 windows of a speech clip
+    spoken_targets = {}  # row index -> teacher windows of a speech clip
     for n, (row, y) in enumerate(zip(rows, waves)):
         if len(y) >= min_length:
             targets = targets_of(y)
