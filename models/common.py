@@ -106,13 +106,14 @@ def torch_embed(encoder, mels: np.ndarray) -> np.ndarray:
         return encoder(torch.from_numpy(np.ascontiguousarray(mels[None], dtype=np.float32)))[0].numpy()
 
 
-def ort_session(onnx_path, profile_prefix: str | None = None):
-    """An onnxruntime CPU session on one thread; with `profile_prefix`, one that writes a
-    per-node timing trace (`session.end_profiling()` returns its path)."""
+def ort_session(onnx_path, profile_prefix: str | None = None, threads: int = 1):
+    """An onnxruntime CPU session, on one thread unless told (batched work may use both cores);
+    with `profile_prefix`, one that writes a per-node timing trace (`session.end_profiling()`
+    returns its path)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1  # deterministic, and the machine has 2 cores anyway
+    opts.intra_op_num_threads = threads  # 1: deterministic, and the machine has 2 cores anyway
     if profile_prefix is not None:
         opts.enable_profiling = True
         opts.profile_file_prefix = profile_prefix

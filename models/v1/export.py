@@ -126,8 +126,11 @@ def main():
     cache_meta = json.loads((args.cache / "clips.json").read_text())
     head = None
     if args.voice_head is not None:
-        fitted = json.loads(args.voice_head.read_text())
-        head = {key: fitted[key] for key in ("weights", "bias", "threshold")}
+        from v2.export import voice_head  # here: v2.export imports this module
+
+        head = voice_head(args.voice_head)
+        if head is None:
+            sys.exit(f"no voice head at {args.voice_head}")
     space = f"singer-id-{args.name}"
     recipe = (f"python -m v1.train {' '.join(f'--{k.replace(chr(95), chr(45))} {v}' for k, v in a.items())}; "
               f"{ckpt['step']} steps, {ckpt['seconds'] / 60:.0f} min")

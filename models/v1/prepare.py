@@ -108,12 +108,9 @@ class V2Teacher:
     the graph. Short clips are looped to one window."""
 
     def __init__(self):
-        import onnxruntime as ort
         from v2 import fbank
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 2
-        self.session = ort.InferenceSession(str(V2_TEACHER), opts, providers=["CPUExecutionProvider"])
+        self.session = common.ort_session(V2_TEACHER, threads=2)  # batches of windows: both cores
         self.fbank = fbank.fbank
 
     def __call__(self, y: np.ndarray) -> np.ndarray:

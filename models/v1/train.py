@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from v1 import augment, frontend  # noqa: E402
 from v1.net import MarginClassifier, SingerNet  # noqa: E402
-from v1.prepare import CACHE  # noqa: E402
+from v1.prepare import CACHE, TEACHER_WINDOW  # noqa: E402
 
 WARPS = (1.0, 0.84, 0.92, 1.09, 1.19)  # index 0: the real voice
 KIND_WEIGHTS = {"sung": 0.45, "speech-sung": 0.3, "speech": 0.25}
@@ -46,7 +46,8 @@ class Batches:
         self.synth = torch.from_numpy(np.load(cache / "synth.npy"))
         self.clips = meta["clips"]
         self.step = meta["teacher_step_frames"]
-        self.teacher_window = meta.get("teacher_window_frames", 160)  # v1's cache: v0's 160 frames
+        # Caches from before the teacher could be chosen are v0's.
+        self.teacher_window = meta.get("teacher_window_frames", TEACHER_WINDOW["v0"])
         self.n_identities = len(meta["identities"])
         self.no_warp = {meta["identities"].index(name) for name in NO_WARP}
         self.by_kind = {}

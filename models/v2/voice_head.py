@@ -240,20 +240,15 @@ class V1FrontendEmbedder:
     fewer remain; onnxruntime on the f32 file. None when the gate reads the window as no voice."""
 
     def __init__(self, metadata: Path):
-        import onnxruntime as ort
         from v1 import frontend as v1_frontend
 
         meta = json.loads(metadata.read_text())
         assert meta["frontend"] == v1_frontend.FRONTEND, f"{metadata}: not on v1's frontend"
-        self.name = meta["name"]
         self.frames = meta["window_frames"]
         self.input = meta["input_name"]
         self.frontend = v1_frontend
         self.logmel = v1_frontend.LogMel()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        self.session = ort.InferenceSession(str(metadata.parent / meta["onnx_file"]), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = common.ort_session(metadata.parent / meta["onnx_file"])
 
     @torch.no_grad()
     def __call__(self, x: np.ndarray):
