@@ -2,7 +2,8 @@
 
 What is trained: the top of the network only (`--layers dense`: the 1024->192 embedding layer;
 `--layers block3`: the last dense TDNN block, its transition, the output BatchNorm and the
-embedding layer, 40 % of the weights). Everything below `transit2` stays the pretrained
+embedding layer, 40 % of the weights; `block2`: the middle dense block and everything above it,
+83 % of the weights). Everything below `transit2` (`block2`: `transit1`) stays the pretrained
 network, so its outputs for a window can be computed once and cached: training then costs one
 pass through the top per step, which is what makes adaptation fit on a CPU. BatchNorm running
 statistics stay frozen (the network runs in eval mode), so the adapted model differs from the
@@ -30,11 +31,14 @@ only). The table rows in models/README.md come from the Rust CLI on the exported
 Usage (from models/):
   .venv/bin/python -m v2.adapt prepare                 # training pairs + dev units (cached)
   .venv/bin/python -m v2.adapt prepare --extra SEED    # another 12 000 pairs (variants with 'extra')
+  .venv/bin/python -m v2.adapt prepare --pool NAME     # pairs with a pool's held-out singers trained on (experiment)
+  .venv/bin/python -m v2.adapt prepare --split K       # pairs and dev units cached lower down (block2 variants)
   .venv/bin/python -m v2.adapt train NAME              # one of VARIANTS (below)
   .venv/bin/python -m v2.adapt evaluate [NAME ...]     # dev proxy table, original first
 Cost on a 2-core CPU (2 threads): prepare about 11 min (an extra set about 16 min on one thread);
 adapt-block3-aam about 12 min, adapt-block3-aam-long and -more about 35 min, the dense variants
-about 7 min each; evaluate about 1 min.
+about 7 min each; `prepare --pool melodic` about 11 min; `prepare --split 3` about 12 min and
+adapt-block23-aam about 24 min; evaluate about 1 min.
 Trained weights: .cache/v2/adapt/NAME.pt (a full CAM++ state dict; `python -m v2.export
 --weights .cache/v2/adapt/NAME.pt --name v2-NAME --out DIR` exports it like the original).
 """
@@ -62,6 +66,7 @@ from v2.voice_head import (WIN, Audio, fit_peak, music_tracks, passes_gate, rms,
 SEED = 11
 CACHE = common.MODELS_DIR / ".cache" / "v2" / "adapt"
 SPLIT = 5  # net.xvector[:SPLIT] (tdnn .. transit2) is frozen and cached
+SPLITS = {"dense": SPLIT, "block3": SPLIT, "block2": 3}  # block2: tdnn .. transit1 cached instead
 SUNG_FRACTION = 0.7
 WARPS = (0.84, 0.92, 1.09, 1.19)  # speed warps: pitch and formants moved together, a new voice
 WARP_PROB = 0.3
@@ -78,24 +83,35 @@ VARIANTS = {
     # The shipped recipe on three times the pairs (`prepare --extra`: two more sets of 12 000 from
     # their own seeds), trained for as many epochs (1.6): more windows per identity, not more passes.
     "adapt-block3-aam-more": {"layers": "block3", "lr": 1e-4, "steps": 900, "aam": 0.2, "extra": [12, 13]},
+    # Experiment (dev proxy only): the shipped recipe with 25 of the 29 held-out singers (the
+    # melodic song corpora NUS-48E and OpenSinger) trained on too, i.e. more sung identities. Its
+    # pairs are their own set (`prepare --pool melodic`). Those singers are then no longer
+    # held out, so this variant cannot be calibrated on calibration_v2.csv and is not exported.
+    "adapt-block3-aam-melodic": {"layers": "block3", "lr": 1e-4, "steps": 300, "aam": 0.2, "pool": "melodic"},
+    # The shipped recipe training more of the network: the middle dense block and its transition
+    # too (5.7 M of 6.85 M weights), from pairs cached at transit1 (`prepare --split 3`).
+    "adapt-block23-aam": {"layers": "block2", "lr": 1e-4, "steps": 300, "aam": 0.2},
 }
+# Held-out identities (v2.heldout prefixes) a pair pool trains on as well.
+POOLS = {"melodic": ("nus48e-", "opensinger-")}
 SHIPPED = "adapt-block3-aam"
 
 
-def split_network(encoder):
+def split_network(encoder, split: int = SPLIT):
     """(lower, upper) halves of the encoder's CAM++: lower maps a mean-normalised fbank
-    [batch, frames, 80] to transit2's output, upper maps that to the raw embedding."""
+    [batch, frames, 80] to the output of net.xvector[split - 1] (transit2 by default), upper maps
+    that to the raw embedding."""
     net = encoder.net
     modules = list(net.xvector)
 
     def lower(feats):
         x = net.head(feats.permute(0, 2, 1))
-        for m in modules[:SPLIT]:
+        for m in modules[:split]:
             x = m(x)
         return x
 
     def upper(mid):
-        for m in modules[SPLIT:]:
+        for m in modules[split:]:
             mid = m(mid)
         return mid
 
@@ -118,8 +134,8 @@ def features(x: np.ndarray) -> torch.Tensor:
 class Sources:
     """Identities and accompaniment for training pairs."""
 
-    def __init__(self, rng):
-        pools = voice_sources()["train"]
+    def __init__(self, rng, also_train=()):
+        pools = voice_sources(also_train)["train"]
         self.sung, self.speech = pools["sung"], pools["speech"]
         self.classes = [f"sung:{i}" for i in self.sung] + [f"speech:{i}" for i in self.speech]
         self.classes += [f"sung:{i}@{w}" for i in self.sung if i not in NO_WARP for w in WARPS]
@@ -188,20 +204,30 @@ class Sources:
         return fit_peak(set_rms(x, rng.uniform(-30.0, -8.0)))
 
 
-def pair_dir(seed: int) -> Path:
+def pair_dir(seed: int, pool: str | None = None, split: int = SPLIT) -> Path:
     """Where a set of training pairs is cached: the base set (SEED) in CACHE itself, extra sets
-    (`prepare --extra SEED`) in CACHE/extra-SEED/."""
+    (`prepare --extra SEED`) in CACHE/extra-SEED/, a pool's (`prepare --pool NAME`) in
+    CACHE/pool-NAME/, the base set cached at another split (`prepare --split K`) in
+    CACHE/split-K/."""
+    if pool is not None:
+        return CACHE / f"pool-{pool}"
+    if split != SPLIT:
+        return CACHE / f"split-{split}"
     return CACHE if seed == SEED else CACHE / f"extra-{seed}"
 
 
+def dev_units_path(split: int = SPLIT) -> Path:
+    return CACHE / ("dev_units.pt" if split == SPLIT else f"dev_units-split{split}.pt")
+
+
 @torch.no_grad()
-def prepare(pairs: int, batch: int = 32, seed: int = SEED):
-    out_dir = pair_dir(seed)
+def prepare(pairs: int, batch: int = 32, seed: int = SEED, pool: str | None = None, split: int = SPLIT):
+    out_dir = pair_dir(seed, pool, split)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    src = Sources(rng)
+    src = Sources(rng, POOLS[pool] if pool else ())
     encoder = load_encoder(None)
-    lower, upper = split_network(encoder)
+    lower, upper = split_network(encoder, split)
     t_frames = None
     mids = {"clean": [], "aug": []}
     teacher, labels = [], []
@@ -246,9 +272,9 @@ def pieces(n_frames: int, max_frames: int = MAX_FRAMES):
 
 
 @torch.no_grad()
-def prepare_dev():
+def prepare_dev(split: int = SPLIT):
     encoder = load_encoder(None)
-    lower, _ = split_network(encoder)
+    lower, _ = split_network(encoder, split)
     units = []
     for man in DEV_MANIFESTS:
         with open(common.DATA_DIR / f"{man}.csv", newline="", encoding="utf-8") as f:
@@ -264,8 +290,9 @@ def prepare_dev():
                 for i in range(len(y) // 16000):
                     units.append({"manifest": man, "singer": r["singer"], "role": "test", "kind": "1s",
                                   "mids": [lower(features(y[i * 16000:(i + 1) * 16000])[None])[0].half()]})
-    torch.save(units, CACHE / "dev_units.pt.partial")
-    (CACHE / "dev_units.pt.partial").replace(CACHE / "dev_units.pt")
+    out = dev_units_path(split)
+    torch.save(units, out.with_suffix(".pt.partial"))
+    out.with_suffix(".pt.partial").replace(out)
     print(f"dev units: {len(units)}")
 
 
@@ -306,36 +333,41 @@ def dev_table(upper, units) -> dict:
 PAIR_ARRAYS = ("mid_clean.npy", "mid_aug.npy", "teacher.npy", "labels.npy")
 
 
-def load_pairs(seeds):
-    """The cached pair sets of `seeds`, concatenated: (mid_clean, mid_aug, teacher, labels, meta)."""
+def load_pairs(seeds, pool: str | None = None, split: int = SPLIT):
+    """The cached pair sets of `seeds` (or of `pool`), concatenated: (mid_clean, mid_aug, teacher,
+    labels, meta)."""
+    if pool is not None or split != SPLIT:
+        seeds = [SEED]
+    dirs = [pair_dir(seed, pool, split) for seed in seeds]
     metas = []
-    for seed in seeds:
-        d = pair_dir(seed)
+    for seed, d in zip(seeds, dirs):
         if not (d / "pairs.json").exists():
-            sys.exit(f"training pairs of seed {seed} are missing ({d}): run `python -m v2.adapt prepare"
-                     + ("" if seed == SEED else f" --extra {seed}") + "` first")
+            option = (f" --pool {pool}" if pool else f" --split {split}" if split != SPLIT
+                      else "" if seed == SEED else f" --extra {seed}")
+            sys.exit(f"training pairs are missing ({d}): run `python -m v2.adapt prepare{option}` first")
         metas.append(json.loads((d / "pairs.json").read_text()))
     if any(m["classes"] != metas[0]["classes"] for m in metas):
         sys.exit("training pair sets were drawn from different identity lists: prepare them again")
     # Memory-mapped, so each array is read into memory once, by the concatenation (the middles
     # are 1.8 GB per set).
-    arrays = [torch.from_numpy(np.concatenate([np.load(pair_dir(seed) / name, mmap_mode="r") for seed in seeds]))
+    arrays = [torch.from_numpy(np.concatenate([np.load(d / name, mmap_mode="r") for d in dirs]))
               for name in PAIR_ARRAYS]
     return (*arrays, metas[0])
 
 
 def train(variant: str, layers: str, aam: float, steps: int, lr: float, batch: int, threads: int,
-          extra=()):
+          extra=(), pool: str | None = None):
     torch.manual_seed(SEED)
-    mid_c, mid_a, teacher, labels, meta = load_pairs([SEED, *extra])
+    split = SPLITS[layers]
+    mid_c, mid_a, teacher, labels, meta = load_pairs([SEED, *extra], pool, split)
     teacher = F.normalize(teacher, dim=1)
     n = len(labels)
     encoder = load_encoder(None)
     net = encoder.net
-    _, upper = split_network(encoder)
+    _, upper = split_network(encoder, split)
     for p in net.parameters():
         p.requires_grad_(False)
-    trained = net.xvector.dense if layers == "dense" else torch.nn.ModuleList(list(net.xvector)[SPLIT:])
+    trained = net.xvector.dense if layers == "dense" else torch.nn.ModuleList(list(net.xvector)[split:])
     params = [p for p in trained.parameters()]
     for p in params:
         p.requires_grad_(True)
@@ -378,7 +410,7 @@ def train(variant: str, layers: str, aam: float, steps: int, lr: float, batch: i
     partial.replace(out)
     (CACHE / f"{variant}.json").write_text(json.dumps(
         {"layers": layers, "aam": aam, "steps": steps, "lr": lr, "batch": batch, "pairs": n, "seed": SEED,
-         "extra_pair_seeds": list(extra),
+         "extra_pair_seeds": list(extra), "pool": pool,
          "train_s": round(time.time() - t0), "threads": threads}, indent=1))
     print(f"wrote {out} ({time.time() - t0:.0f} s)")
 
@@ -395,13 +427,17 @@ def table_row(name: str, res: dict) -> str:
 
 
 def evaluate(variants):
-    units = torch.load(CACHE / "dev_units.pt", weights_only=True)
-    rows = [("original", None)] + [(v, CACHE / f"{v}.pt") for v in variants]
+    units = {}  # dev units by split, loaded when a variant needs them
+    rows = [("original", None, SPLIT)] + [(v, CACHE / f"{v}.pt", SPLITS[VARIANTS[v]["layers"]]) for v in variants]
     print(table_header("variant"))
-    for name, path in rows:
+    for name, path, split in rows:
+        if split not in units:
+            if not dev_units_path(split).exists():
+                sys.exit(f"{dev_units_path(split)} is missing: run `python -m v2.adapt prepare --split {split}`")
+            units[split] = torch.load(dev_units_path(split), weights_only=True)
         encoder = load_encoder(path)
-        _, upper = split_network(encoder)
-        print(table_row(name, dev_table(upper, units)), flush=True)
+        _, upper = split_network(encoder, split)
+        print(table_row(name, dev_table(upper, units[split])), flush=True)
 
 
 def main():
@@ -412,6 +448,12 @@ def main():
     p.add_argument("--extra", type=int, metavar="SEED",
                    help="instead, an extra set of pairs drawn from this seed (CACHE/extra-SEED; variants "
                         "list theirs under 'extra'); the dev units are not rebuilt")
+    p.add_argument("--split", type=int, choices=sorted(set(SPLITS.values()) - {SPLIT}),
+                   help="instead, the base set's pairs and the dev units cached at this split (CACHE/split-K; "
+                        "for variants training more of the network)")
+    p.add_argument("--pool", choices=sorted(POOLS),
+                   help="instead, the pairs of a pool: the base set's seed, with that pool's held-out singers "
+                        "among the training identities (CACHE/pool-NAME; variants list theirs under 'pool')")
     t = sub.add_parser("train", help="train one variant (settings: VARIANTS)")
     t.add_argument("variant", choices=sorted(VARIANTS))
     t.add_argument("--batch", type=int, default=64)
@@ -421,7 +463,12 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if args.cmd == "prepare":
-        if args.extra is not None:
+        if args.pool is not None:
+            prepare(args.pairs, pool=args.pool)
+        elif args.split is not None:
+            prepare(args.pairs, split=args.split)
+            prepare_dev(args.split)
+        elif args.extra is not None:
             if args.extra == SEED:
                 sys.exit(f"seed {SEED} is the base set's: choose another for --extra")
             prepare(args.pairs, seed=args.extra)
@@ -431,7 +478,7 @@ def main():
     elif args.cmd == "train":
         v = VARIANTS[args.variant]
         train(args.variant, v["layers"], v["aam"], v["steps"], v["lr"], args.batch, args.threads,
-              v.get("extra", ()))
+              v.get("extra", ()), v.get("pool"))
     else:
         evaluate(args.variants)
 

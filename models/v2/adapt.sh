@@ -4,6 +4,8 @@
 # .cache/v2/adapt/export/ -> threshold calibrated on the held-out singers -> dev table and
 # timeline rows (the same scripts as every other row), after the torch dev proxy of all variants.
 # Already-trained variants (.cache/v2/adapt/NAME.pt) are reused; delete them to retrain.
+# Variants that train on held-out singers (a 'pool', e.g. adapt-block3-aam-melodic) stop after the
+# dev proxy: their threshold cannot be calibrated on singers they learned, so they are not exported.
 # Usage (from anywhere): models/v2/adapt.sh [VARIANT...]   (default: every one of v2.adapt.VARIANTS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +27,24 @@ for v in "${names[@]}"; do
         [[ -f $cache/extra-$seed/pairs.json ]] || $PY -m v2.adapt prepare --extra "$seed"
     done
 done
+pool() { $PY -c 'import sys; from v2.adapt import VARIANTS; print(VARIANTS[sys.argv[1]].get("pool") or "")' "$1"; }
+# Variants training more of the network cache their pairs and dev units lower down (--split).
+split() { $PY -c 'import sys; from v2.adapt import VARIANTS, SPLITS, SPLIT; k = SPLITS[VARIANTS[sys.argv[1]]["layers"]]; print("" if k == SPLIT else k)' "$1"; }
+for v in "${names[@]}"; do
+    p=$(pool "$v")
+    [[ -z $p || -f $cache/pool-$p/pairs.json ]] || $PY -m v2.adapt prepare --pool "$p"
+    k=$(split "$v")
+    [[ -z $k || (-f $cache/split-$k/pairs.json && -f $cache/dev_units-split$k.pt) ]] || $PY -m v2.adapt prepare --split "$k"
+done
 for v in "${names[@]}"; do [[ -f $cache/$v.pt ]] || $PY -m v2.adapt train "$v"; done
 echo "== dev proxy (torch, no voice gate): top1 / eer"
 $PY -m v2.adapt evaluate "${names[@]}"
+exported=()
+for v in "${names[@]}"; do
+    if [[ -n $(pool "$v") ]]; then echo "== $v: trained on held-out singers, dev proxy only (not exported)"; else exported+=("$v"); fi
+done
+((${#exported[@]})) || exit 0
+names=("${exported[@]}")
 (cd .. && cargo build --release --quiet --bin singer-id)
 for v in "${names[@]}"; do
     echo "== $v: voice head, export, threshold"

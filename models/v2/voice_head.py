@@ -132,8 +132,9 @@ class Audio:
         return self.cache[path]
 
 
-def voice_sources():
-    """{split: {"sung"|"speech": {identity: [paths]}}} from the manifest."""
+def voice_sources(also_train=()):
+    """{split: {"sung"|"speech": {identity: [paths]}}} from the manifest. `also_train`: prefixes
+    of v2.heldout identities to put in the training split instead (an experiment of v2.adapt)."""
     out = {s: {"sung": defaultdict(list), "speech": defaultdict(list)} for s in ("train", "held")}
     with open(common.DATA_DIR / "manifest.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -141,7 +142,8 @@ def voice_sources():
             if path.startswith("gtsinger-dev/") or ds.startswith("gtsinger"):
                 continue  # validation only
             if row["domain"] == "sung" and (ds == "utau" or path.startswith("more/")):
-                out["held" if is_heldout(ident) else "train"]["sung"][ident].append(path)
+                held = is_heldout(ident) and not ident.startswith(tuple(also_train))
+                out["held" if held else "train"]["sung"][ident].append(path)
             elif ds.startswith("librispeech"):
                 out["held" if ds == "librispeech-test-other" else "train"]["speech"][ident].append(path)
     return {s: {d: {i: sorted(p) for i, p in sorted(v.items())} for d, v in dom.items()} for s, dom in out.items()}
