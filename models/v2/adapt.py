@@ -220,6 +220,11 @@ def dev_units_path(split: int = SPLIT) -> Path:
     return CACHE / ("dev_units.pt" if split == SPLIT else f"dev_units-split{split}.pt")
 
 
+def variant_split(variant: str) -> int:
+    """Where a variant's pairs and dev units are cached (net.xvector[:split] frozen)."""
+    return SPLITS[VARIANTS[variant]["layers"]]
+
+
 @torch.no_grad()
 def prepare(pairs: int, batch: int = 32, seed: int = SEED, pool: str | None = None, split: int = SPLIT):
     out_dir = pair_dir(seed, pool, split)
@@ -291,8 +296,9 @@ def prepare_dev(split: int = SPLIT):
                     units.append({"manifest": man, "singer": r["singer"], "role": "test", "kind": "1s",
                                   "mids": [lower(features(y[i * 16000:(i + 1) * 16000])[None])[0].half()]})
     out = dev_units_path(split)
-    torch.save(units, out.with_suffix(".pt.partial"))
-    out.with_suffix(".pt.partial").replace(out)
+    partial = out.with_suffix(".pt.partial")
+    torch.save(units, partial)
+    partial.replace(out)
     print(f"dev units: {len(units)}")
 
 
@@ -336,8 +342,8 @@ PAIR_ARRAYS = ("mid_clean.npy", "mid_aug.npy", "teacher.npy", "labels.npy")
 def load_pairs(seeds, pool: str | None = None, split: int = SPLIT):
     """The cached pair sets of `seeds` (or of `pool`), concatenated: (mid_clean, mid_aug, teacher,
     labels, meta)."""
-    if pool is not None or split != SPLIT:
-        seeds = [SEED]
+    if (pool is not None or split != SPLIT) and list(seeds) != [SEED]:
+        sys.exit("extra pair sets exist for the base set only, not with a pool or another split")
     dirs = [pair_dir(seed, pool, split) for seed in seeds]
     metas = []
     for seed, d in zip(seeds, dirs):
@@ -428,7 +434,7 @@ def table_row(name: str, res: dict) -> str:
 
 def evaluate(variants):
     units = {}  # dev units by split, loaded when a variant needs them
-    rows = [("original", None, SPLIT)] + [(v, CACHE / f"{v}.pt", SPLITS[VARIANTS[v]["layers"]]) for v in variants]
+    rows = [("original", None, SPLIT)] + [(v, CACHE / f"{v}.pt", variant_split(v)) for v in variants]
     print(table_header("variant"))
     for name, path, split in rows:
         if split not in units:
@@ -445,13 +451,14 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare", help="build the training pairs and dev units (cached)")
     p.add_argument("--pairs", type=int, default=12000)
-    p.add_argument("--extra", type=int, metavar="SEED",
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--extra", type=int, metavar="SEED",
                    help="instead, an extra set of pairs drawn from this seed (CACHE/extra-SEED; variants "
                         "list theirs under 'extra'); the dev units are not rebuilt")
-    p.add_argument("--split", type=int, choices=sorted(set(SPLITS.values()) - {SPLIT}),
+    which.add_argument("--split", type=int, choices=sorted(set(SPLITS.values()) - {SPLIT}),
                    help="instead, the base set's pairs and the dev units cached at this split (CACHE/split-K; "
                         "for variants training more of the network)")
-    p.add_argument("--pool", choices=sorted(POOLS),
+    which.add_argument("--pool", choices=sorted(POOLS),
                    help="instead, the pairs of a pool: the base set's seed, with that pool's held-out singers "
                         "among the training identities (CACHE/pool-NAME; variants list theirs under 'pool')")
     t = sub.add_parser("train", help="train one variant (settings: VARIANTS)")

@@ -29,7 +29,7 @@ for v in "${names[@]}"; do
 done
 pool() { $PY -c 'import sys; from v2.adapt import VARIANTS; print(VARIANTS[sys.argv[1]].get("pool") or "")' "$1"; }
 # Variants training more of the network cache their pairs and dev units lower down (--split).
-split() { $PY -c 'import sys; from v2.adapt import VARIANTS, SPLITS, SPLIT; k = SPLITS[VARIANTS[sys.argv[1]]["layers"]]; print("" if k == SPLIT else k)' "$1"; }
+split() { $PY -c 'import sys; from v2.adapt import SPLIT, variant_split; k = variant_split(sys.argv[1]); print("" if k == SPLIT else k)' "$1"; }
 for v in "${names[@]}"; do
     p=$(pool "$v")
     [[ -z $p || -f $cache/pool-$p/pairs.json ]] || $PY -m v2.adapt prepare --pool "$p"
