@@ -94,13 +94,56 @@ pub struct StreamInfo {
     pub expected_samples: Option<u64>,
 }
 
+/// What a file that did decode was missing: packets skipped as damaged, or an end before the
+/// length its header declares. Analysing what is there beats failing (one bad frame should not
+/// lose a song), but the user has to hear that part of the file was not analysed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Damage {
+    /// Packets that failed to decode and were skipped, and the last one's error.
+    pub skipped_packets: usize,
+    pub last_error: Option<String>,
+    /// Samples per channel decoded, and the number the container declared when the file ends
+    /// well before it (a truncated file); `None` when it does not.
+    pub decoded_samples: u64,
+    pub declared_samples: Option<u64>,
+    pub sample_rate: u32,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seconds = |n: u64| n as f64 / f64::from(self.sample_rate.max(1));
+        let mut parts = Vec::new();
+        if let Some(declared) = self.declared_samples {
+            parts.push(format!(
+                "ends after {:.2} s of the {:.2} s its header declares (truncated?)",
+                seconds(self.decoded_samples),
+                seconds(declared)
+            ));
+        }
+        if self.skipped_packets > 0 {
+            let last = self.last_error.as_deref().unwrap_or("unknown error");
+            parts.push(format!("{} damaged packet(s) skipped (last: {last})", self.skipped_packets));
+        }
+        write!(f, "{}; only the audio that could be read was analysed", parts.join("; "))
+    }
+}
+
+/// What [`decode_file_in_blocks`] delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// Samples per channel handed to the sink.
+    pub samples: u64,
+    /// Set when part of the file could not be read.
+    pub damage: Option<Damage>,
+}
+
 /// Decodes `path` like [`decode_file`] but hands the mono signal to `sink` packet by packet,
-/// so a file of any length is processed in bounded memory. Returns the number of samples
-/// delivered. Errors from `sink` stop decoding and are returned.
+/// so a file of any length is processed in bounded memory. Returns what was delivered and
+/// whether part of the file was damaged. Errors from `sink` stop decoding and are returned.
 pub fn decode_file_in_blocks<E: From<AudioError>>(
     path: &Path,
     mut sink: impl FnMut(&[f32], StreamInfo) -> Result<(), E>,
-) -> Result<u64, E> {
+) -> Result<Decoded, E> {
     let mut mixer = MonoMixer::default();
     let mut delivered = 0u64;
     decode_into(path, &mut mixer, &mut |m: &mut MonoMixer| -> Result<(), E> {
@@ -111,8 +154,9 @@ pub fn decode_file_in_blocks<E: From<AudioError>>(
         }
         Ok(())
     })?;
+    let damage = mixer.damage();
     mixer.finish(path)?;
-    Ok(delivered)
+    Ok(Decoded { samples: delivered, damage })
 }
 
 /// Sample rates accepted, as for the plugin: below 8 kHz there is too little of a voice to
@@ -402,6 +446,22 @@ impl MonoMixer {
         }
     }
 
+    /// What was lost, if anything. A file counts as truncated when it ends more than 0.1 s
+    /// before its declared length: encoder delay and padding move the end by a few
+    /// milliseconds in valid MP3 and Vorbis files.
+    fn damage(&self) -> Option<Damage> {
+        let sample_rate = self.sample_rate?;
+        let slack = u64::from(sample_rate / 10).max(1);
+        let declared_samples = self.expected_samples.filter(|&declared| declared > self.total + slack);
+        (declared_samples.is_some() || self.bad_packets > 0).then(|| Damage {
+            skipped_packets: self.bad_packets,
+            last_error: self.last_error.clone(),
+            decoded_samples: self.total,
+            declared_samples,
+            sample_rate,
+        })
+    }
+
     fn finish(self, path: &Path) -> Result<Audio, AudioError> {
         match (self.sample_rate, self.total == 0) {
             (Some(sample_rate), false) => Ok(Audio { samples: self.samples, sample_rate }),
@@ -611,6 +671,29 @@ mod tests {
         std::fs::write(&cut, &bytes[..30]).unwrap();
         let err = decode_file(&cut).unwrap_err();
         assert!(err.to_string().contains("cut.wav"), "{err}");
+    }
+
+    #[test]
+    fn a_file_cut_short_decodes_what_is_there_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.wav");
+        write_wav_i16(&good, 1, 16000, &vec![vec![1000]; 32000]);
+        let whole = decode_file_in_blocks(&good, |_, _| Ok::<(), AudioError>(())).unwrap();
+        assert_eq!(whole, Decoded { samples: 32000, damage: None });
+        // Half the data of a 2-s file: 1 s decoded of the 2 s the header declares.
+        let bytes = std::fs::read(&good).unwrap();
+        let cut = dir.path().join("cut.wav");
+        std::fs::write(&cut, &bytes[..44 + 32000]).unwrap();
+        let decoded = decode_file_in_blocks(&cut, |_, _| Ok::<(), AudioError>(())).unwrap();
+        assert_eq!(decoded.samples, 16000);
+        let damage = decoded.damage.expect("a truncated file is reported");
+        assert_eq!((damage.decoded_samples, damage.declared_samples, damage.skipped_packets), (16000, Some(32000), 0));
+        assert!(damage.to_string().starts_with("ends after 1.00 s of the 2.00 s its header declares"), "{damage}");
+        // Within 0.1 s of the declared end is not damage (encoder padding).
+        let nearly = dir.path().join("nearly.wav");
+        std::fs::write(&nearly, &bytes[..bytes.len() - 2 * 1000]).unwrap();
+        let decoded = decode_file_in_blocks(&nearly, |_, _| Ok::<(), AudioError>(())).unwrap();
+        assert_eq!((decoded.samples, decoded.damage), (31000, None));
     }
 
     #[test]

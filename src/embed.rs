@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::audio::{decode_file_in_blocks, AudioError};
+use crate::audio::{decode_file_in_blocks, AudioError, Damage};
 use crate::frontend::{frames_of_clip, frames_to_embed, Frames, Frontend};
 use crate::model::{mean_direction, Model};
 
@@ -21,10 +21,18 @@ pub fn clip_window_embeddings(
     embedder.finish()
 }
 
-/// [`clip_window_embeddings`] of an audio file, and its duration in seconds, decoded and
-/// embedded block by block: a 2-hour recording takes no more memory than a song. Errors name
-/// the file.
-pub fn file_window_embeddings(model: &Model, path: &Path, floor_db: f32) -> Result<(Vec<Vec<f32>>, f64), String> {
+/// What [`file_window_embeddings`] found in a file.
+pub struct FileEmbeddings {
+    pub windows: Vec<Vec<f32>>,
+    pub duration_s: f64,
+    /// Part of the file that could not be read (truncated, damaged packets).
+    pub damage: Option<Damage>,
+}
+
+/// [`clip_window_embeddings`] of an audio file, its duration in seconds and any damage, decoded
+/// and embedded block by block: a 2-hour recording takes no more memory than a song. Errors
+/// name the file.
+pub fn file_window_embeddings(model: &Model, path: &Path, floor_db: f32) -> Result<FileEmbeddings, String> {
     /// The two ways a block can fail, so decoding stops at the first of either.
     enum Failure {
         Audio(AudioError),
@@ -48,13 +56,13 @@ pub fn file_window_embeddings(model: &Model, path: &Path, floor_db: f32) -> Resu
         embedder.push(block).map_err(Failure::Embed)
     });
     let named = |e: String| format!("{}: {e}", path.display());
-    let samples = decoded.map_err(|failure| match failure {
+    let decoded = decoded.map_err(|failure| match failure {
         Failure::Audio(e) => e.to_string(),
         Failure::Embed(e) => named(e),
     })?;
     // decode_file_in_blocks fails when nothing decodes, so a block arrived and set the embedder.
     let windows = embedder.map_or(Ok(Vec::new()), ClipEmbedder::finish).map_err(named)?;
-    Ok((windows, samples as f64 / rate.max(1) as f64))
+    Ok(FileEmbeddings { windows, duration_s: decoded.samples as f64 / rate.max(1) as f64, damage: decoded.damage })
 }
 
 /// Longest run of frames embedded at once, in seconds. A clip up to this long is embedded as

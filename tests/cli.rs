@@ -365,6 +365,40 @@ fn batch_analyses_folders_writes_one_timeline_each_and_survives_a_bad_file() {
     assert!(!out.status.success() && stderr(&out).contains("--output-dir"), "{}", stderr(&out));
 }
 
+/// A recording cut short (a bounce interrupted by a crash, a partial download) is analysed as
+/// far as it goes, and the user is told, on the terminal and in the summary, by file name.
+#[test]
+fn a_truncated_recording_is_analysed_as_far_as_it_goes_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = enrolled_demo_library(dir.path());
+    common::cut(dir.path(), "take.wav", "demo/demo-track.flac", 4.0, 8.0);
+    let bytes = std::fs::read(dir.path().join("take.wav")).unwrap();
+    let cut = dir.path().join("cut.wav");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let summary = dir.path().join("summary.jsonl");
+    let out = singer_id(&[
+        "analyze",
+        cut.to_str().unwrap(),
+        "--library",
+        lib.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--summary",
+        summary.to_str().unwrap(),
+    ]);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: ") && err.contains("cut.wav") && err.contains("truncated"), "{err}");
+    let line: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&summary).unwrap().trim()).unwrap();
+    let duration = line["duration_s"].as_f64().unwrap();
+    assert!((1.9..2.1).contains(&duration), "{line}");
+    assert!(line["warning"].as_str().unwrap().contains("of the 4.00 s its header declares"), "{line}");
+    // An intact file has no warning.
+    let out =
+        singer_id(&["analyze", dir.path().join("take.wav").to_str().unwrap(), "--library", lib.to_str().unwrap()]);
+    assert!(out.status.success() && !stderr(&out).contains("warning"), "{}", stderr(&out));
+}
+
 #[test]
 fn out_of_range_options_are_refused_by_name() {
     let track = repo_path("demo/demo-track.flac");

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use singer_id::analyzer::{Analyzer, AnalyzerConfig, TOP_CANDIDATES};
-use singer_id::audio::decode_file_in_blocks;
+use singer_id::audio::{decode_file_in_blocks, Damage};
 use singer_id::decision::{merge_segments, seconds_per_singer, Candidate, Decision, Verdict};
 use singer_id::embed::TurnEmbedder;
 use singer_id::eval::songs::AUDIO_EXTENSIONS;
@@ -80,7 +80,7 @@ pub fn analyze(
     if !batch {
         let file = &jobs[0].input;
         let progress = bar(global.quiet, 0, "analysing");
-        let Analysis { decisions, duration_s, envelope } = analyze_file(
+        let Analysis { decisions, duration_s, envelope, damage } = analyze_file(
             model,
             library,
             cfg,
@@ -90,11 +90,14 @@ pub fn analyze(
             Extras { envelope: out.plot.is_some(), osc: osc.as_mut() },
         )?;
         progress.finish_and_clear();
+        if let Some(damage) = &damage {
+            eprintln!("warning: {}: {damage}", file.display());
+        }
         if let Some(dir) = out.output_dir {
             write_timeline(&dir.join(&jobs[0].output_name), out.format, &decisions, file)?;
         }
         if let Some(path) = out.summary {
-            write_summary(path, &[summary_line(file, Ok((&decisions, duration_s)))])?;
+            write_summary(path, &[summary_line(file, Ok((&decisions, duration_s, damage.as_ref())))])?;
         }
         if out.output_dir.is_none() && out.summary.is_none() || out.output.is_some() {
             let text = render(out.format, &merge_segments(&decisions), &decisions, &file.display().to_string());
@@ -229,17 +232,25 @@ fn run_batch(
                         &silent,
                         Extras::default(),
                     )
-                    .and_then(|Analysis { decisions, duration_s, .. }| {
+                    .and_then(|Analysis { decisions, duration_s, damage, .. }| {
                         if let Some(dir) = out.output_dir {
                             write_timeline(&dir.join(&job.output_name), out.format, &decisions, &job.input)?;
                         }
-                        Ok((decisions, duration_s))
+                        Ok((decisions, duration_s, damage))
                     });
                     match &result {
-                        Ok((_, duration_s)) => *audio_s.lock().expect("no panics while held") += duration_s,
+                        Ok((_, duration_s, damage)) => {
+                            *audio_s.lock().expect("no panics while held") += duration_s;
+                            if let Some(damage) = damage {
+                                progress.suspend(|| eprintln!("warning: {}: {damage}", job.input.display()));
+                            }
+                        }
                         Err(e) => progress.suspend(|| eprintln!("error: {e:#}")),
                     }
-                    let line = summary_line(&job.input, result.as_ref().map(|(d, s)| (d.as_slice(), *s)));
+                    let line = summary_line(
+                        &job.input,
+                        result.as_ref().map(|(d, s, damage)| (d.as_slice(), *s, damage.as_ref())),
+                    );
                     lines.lock().expect("no panics while held").insert(i, line);
                     progress.inc(1);
                 }
@@ -282,6 +293,9 @@ struct SummaryLine {
     singers: Option<Vec<SingerTime>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unknown_s: Option<f64>,
+    /// Part of the file could not be read (see [`Damage`]); the rest was analysed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
@@ -292,11 +306,18 @@ struct SingerTime {
     seconds: f64,
 }
 
-fn summary_line(path: &Path, result: Result<(&[Decision], f64), &anyhow::Error>) -> SummaryLine {
+fn summary_line(path: &Path, result: Result<(&[Decision], f64, Option<&Damage>), &anyhow::Error>) -> SummaryLine {
     let path = path.display().to_string();
     match result {
-        Err(e) => SummaryLine { path, duration_s: None, singers: None, unknown_s: None, error: Some(format!("{e:#}")) },
-        Ok((decisions, duration_s)) => {
+        Err(e) => SummaryLine {
+            path,
+            duration_s: None,
+            singers: None,
+            unknown_s: None,
+            warning: None,
+            error: Some(format!("{e:#}")),
+        },
+        Ok((decisions, duration_s, damage)) => {
             let (totals, unknown) = seconds_per_singer(decisions);
             let mut singers: Vec<SingerTime> = totals
                 .into_iter()
@@ -308,6 +329,7 @@ fn summary_line(path: &Path, result: Result<(&[Decision], f64), &anyhow::Error>)
                 duration_s: Some(round_ms(duration_s)),
                 singers: Some(singers),
                 unknown_s: Some(round_ms(unknown)),
+                warning: damage.map(Damage::to_string),
                 error: None,
             }
         }
@@ -355,6 +377,9 @@ pub struct Analysis {
     pub duration_s: f64,
     /// The waveform's envelope, when asked for (for `--plot`).
     pub envelope: Option<Envelope>,
+    /// Part of the file that could not be read (truncated, damaged packets): the timeline
+    /// covers the rest.
+    pub damage: Option<Damage>,
 }
 
 /// Analyses `file` in the chosen mode while decoding it, so memory depends on the number of
@@ -377,7 +402,7 @@ pub fn analyze_file(
     let mut runner = None;
     let mut envelope = None;
     let mut rate = 0;
-    let samples = decode_file_in_blocks(file, |block, info| -> Result<()> {
+    let decoded = decode_file_in_blocks(file, |block, info| -> Result<()> {
         let runner = match &mut runner {
             Some(runner) => runner,
             None => {
@@ -441,8 +466,9 @@ pub fn analyze_file(
     .map_err(named)?;
     Ok(Analysis {
         decisions,
-        duration_s: if rate == 0 { 0.0 } else { samples as f64 / f64::from(rate) },
+        duration_s: if rate == 0 { 0.0 } else { decoded.samples as f64 / f64::from(rate) },
         envelope: envelope.map(Envelope::finish),
+        damage: decoded.damage,
     })
 }
 
@@ -643,7 +669,7 @@ mod tests {
             d(4.0, 9.0, Verdict::Singer("bo".into())),
             d(9.0, 9.5, Verdict::Singer("ann".into())),
         ];
-        let line = summary_line(Path::new("x.wav"), Ok((&decisions, 9.75)));
+        let line = summary_line(Path::new("x.wav"), Ok((&decisions, 9.75, None)));
         let json = serde_json::to_value(&line).unwrap();
         assert_eq!(
             json,

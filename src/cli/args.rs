@@ -73,7 +73,8 @@ pub enum Command {
     /// One file: the timeline goes to standard output or --output. Several files or folders
     /// (searched recursively for .wav, .flac, .ogg and .mp3): one timeline per file in
     /// --output-dir and/or one summary line per file in --summary. A file that fails is
-    /// reported and the others go on; the exit status is 1 if any failed.
+    /// reported and the others go on; the exit status is 1 if any failed. A file that is only
+    /// partly readable (cut short, damaged packets) is analysed as far as it goes, with a warning.
     Analyze {
         /// Audio files and folders to analyse.
         #[arg(required = true, value_name = "PATH")]
@@ -93,7 +94,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         output_dir: Option<PathBuf>,
         /// Write a JSON Lines summary: one line per input (path, duration_s, the singers found
-        /// with their total seconds, or the error).
+        /// with their total seconds and any warning about an only partly readable file, or the
+        /// error).
         #[arg(long, value_name = "FILE")]
         summary: Option<PathBuf>,
         /// Files analysed at once [default: the number of CPU cores].

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use indicatif::ProgressBar;
 
 use singer_id::analyzer::DEFAULT_VOICE_FLOOR_DB;
-use singer_id::embed::file_window_embeddings;
+use singer_id::embed::{file_window_embeddings, FileEmbeddings};
 use singer_id::eval::manifest::Manifest;
 use singer_id::eval::metrics::{compute_metrics, eer_threshold, per_singer, ScoredUnit, SingerResult};
 use singer_id::eval::runner::{enroll_clips, run_eval, EvalOptions, EvalProgress, EvalReport};
@@ -41,8 +41,11 @@ pub fn enroll(global: &GlobalArgs, library_path: &Path, name: &str, files: &[Pat
     let mut windows = Vec::new();
     let mut seconds = 0.0;
     for file in files {
-        let (found, duration_s) =
+        let FileEmbeddings { windows: found, duration_s, damage } =
             file_window_embeddings(&model, file, DEFAULT_VOICE_FLOOR_DB).map_err(anyhow::Error::msg)?;
+        if let Some(damage) = damage {
+            progress.suspend(|| eprintln!("warning: {}: {damage}", file.display()));
+        }
         if found.is_empty() {
             progress.suspend(|| eprintln!("warning: {}: no voiced audio found, skipped", file.display()));
         }

@@ -51,7 +51,7 @@ pub fn enroll_clips<'a>(
     let mut library = SingerLibrary::new(model.metadata());
     let mut by_singer: BTreeMap<&str, Vec<Vec<f32>>> = BTreeMap::new();
     for (singer, path) in clips {
-        let (windows, _) = file_window_embeddings(model, path, voice_floor_db)?;
+        let windows = file_window_embeddings(model, path, voice_floor_db)?.windows;
         by_singer.entry(singer).or_default().extend(windows);
         clip_done();
     }
