@@ -10,15 +10,15 @@ centroid is their mean direction. Everything else is the dev proxy of v2.adapt (
 clips embedded in one pass in pieces of at most `max_frames`, no voice gate).
 
 Two sets, each a cappella and mixed, whole clips and 1-s units, top-1 / EER:
-- dev: dev_mono and dev_mono2mix (the mixes of the manifest, music the training never heard
-  only for the Brahms);
+- dev: dev_mono and dev_mono2mix (its mixes are over the 4 music/ tracks; the adaptation
+  trained over 3 of them, never the Brahms);
 - held out: calibration_v2.csv (the 29 singers held out of all v2 training; 15 enrolled from one
   song), its test clips clean and over the held-apart Brahms at 0 dB.
 Result (models/README.md, "Enrolment over accompaniment"): small gains on mixed 1-s units in both
 sets, a whole-clip loss on dev, so the engine keeps clean enrolment.
 
 Usage (from models/): .venv/bin/python -m v2.enrol_aug_check [--weights PT]
-(default: the shipped adaptation, .cache/v2/adapt/adapt-block3-aam.pt; about 6 min on 2 cores)
+(default: the shipped adaptation, .cache/v2/adapt/adapt-block3-aam.pt; about 5 min on 2 cores)
 """
 import argparse
 import csv
