@@ -112,7 +112,13 @@ mod tests {
 
     fn receive(socket: &UdpSocket) -> OscMessage {
         let mut buf = [0u8; 1536];
-        let n = socket.recv(&mut buf).expect("a message arrives");
+        // An interrupted wait (EINTR after a stop and continue; see tests/common) is retried.
+        let n = loop {
+            match socket.recv(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other.expect("a message arrives"),
+            }
+        };
         match rosc::decoder::decode_udp(&buf[..n]).unwrap().1 {
             OscPacket::Message(message) => message,
             other => panic!("not a message: {other:?}"),

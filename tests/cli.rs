@@ -555,7 +555,7 @@ fn osc_messages_follow_the_timeline_in_order() {
     let receiver = std::thread::spawn(move || {
         let (mut messages, mut buf) = (Vec::new(), [0u8; 1536]);
         loop {
-            let n = listener.recv(&mut buf).expect("messages arrive");
+            let n = common::recv_datagram(&listener, &mut buf);
             match rosc::decoder::decode_udp(&buf[..n]).unwrap().1 {
                 OscPacket::Message(m) if m.addr == "/test/end" => return messages,
                 OscPacket::Message(m) => messages.push(m),

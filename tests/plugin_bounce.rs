@@ -81,7 +81,7 @@ fn the_plugin_sends_each_change_of_singer_as_osc() {
     let receiver = std::thread::spawn(move || {
         let (mut messages, mut buf) = (Vec::new(), [0u8; 1536]);
         loop {
-            let n = listener.recv(&mut buf).expect("messages arrive");
+            let n = common::recv_datagram(&listener, &mut buf);
             let rosc::OscPacket::Message(message) = rosc::decoder::decode_udp(&buf[..n]).unwrap().1 else { panic!() };
             if message.addr == "/test/end" {
                 return messages;

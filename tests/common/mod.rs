@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -110,4 +111,18 @@ pub fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
 /// How many pixels of an RGB image have exactly this colour.
 pub fn count_color(pixels: &[u8], rgb: [u8; 3]) -> usize {
     pixels.chunks_exact(3).filter(|p| *p == rgb).count()
+}
+
+/// The next datagram on `socket` (which has a read timeout), its length in `buf`. An interrupted
+/// wait is not a failure: on Linux a `recv` with a read timeout fails with EINTR whenever the
+/// process is stopped and continued (a busy shared machine, job control), even with no signal
+/// handler, and the standard library does not retry it. Panics on the timeout or any other error.
+pub fn recv_datagram(socket: &UdpSocket, buf: &mut [u8]) -> usize {
+    loop {
+        match socket.recv(buf) {
+            Ok(n) => return n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("no datagram arrived: {e}"),
+        }
+    }
 }
