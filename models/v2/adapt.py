@@ -307,6 +307,15 @@ def eer(tar: np.ndarray, non: np.ndarray) -> float:
     return float(min(max(np.mean(tar < t), np.mean(non >= t)) for t in scores))
 
 
+def top1_and_eer(S: np.ndarray, truth: np.ndarray, names: list) -> tuple:
+    """Top-1 over units of enrolled singers and EER over all unit x singer trials, from scores
+    S [units, singers] (columns in `names` order) and each unit's true singer."""
+    known = np.isin(truth, names)
+    top1 = float(np.mean(np.array(names)[S.argmax(1)][known] == truth[known]))
+    is_target = truth[:, None] == np.array(names)[None]
+    return top1, eer(S[is_target], S[~is_target])
+
+
 @torch.no_grad()
 def dev_table(upper, units) -> dict:
     def embed(mids):
@@ -325,11 +334,7 @@ def dev_table(upper, units) -> dict:
         for kind in ("whole", "1s"):
             tests = [u for u in mine if u["role"] == "test" and u["kind"] == kind]
             S = np.stack([embed(u["mids"]) for u in tests]) @ C.T
-            truth = np.array([u["singer"] for u in tests])
-            known = np.isin(truth, names)
-            top1 = float(np.mean(np.array(names)[S.argmax(1)][known] == truth[known]))
-            is_target = truth[:, None] == np.array(names)[None]
-            out[f"{man}/{kind}"] = (top1, eer(S[is_target], S[~is_target]))
+            out[f"{man}/{kind}"] = top1_and_eer(S, np.array([u["singer"] for u in tests]), names)
     return out
 
 

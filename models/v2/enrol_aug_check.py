@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import common  # noqa: E402
 from v1 import accompaniment  # noqa: E402
 from v2 import fbank  # noqa: E402
-from v2.adapt import CACHE, SHIPPED, eer, mean_normalised, pieces  # noqa: E402
+from v2.adapt import CACHE, SHIPPED, mean_normalised, pieces, top1_and_eer  # noqa: E402
 from v2.export import load_encoder  # noqa: E402
-from v2.voice_head import Audio, music_tracks, rms  # noqa: E402
+from v2.voice_head import Audio, db, music_tracks, rms  # noqa: E402
 
 COPIES = 3
 VAR_DB = 10.0  # the best of 0 / 5 / 10 dB on the dev proxy (mixed 1-s units)
@@ -59,18 +59,14 @@ def over(y: np.ndarray, music: np.ndarray, var_db: float, rng) -> np.ndarray:
     """y with an excerpt of `music` under it at var_db dB vocal-to-accompaniment (RMS)."""
     start = int(rng.integers(0, max(1, len(music) - len(y))))
     a = np.resize(music[start:], len(y))
-    return y + a * (rms(y) / rms(a)) / 10 ** (var_db / 20)
+    return y + a * (rms(y) / rms(a)) / db(var_db)
 
 
 def scores(centroids: dict, tests: list) -> tuple:
     names = sorted(centroids)
     C = np.stack([centroids[n] / np.linalg.norm(centroids[n]) for n in names])
-    truth = np.array([s for s, _ in tests])
     S = np.stack([e for _, e in tests]) @ C.T
-    known = np.isin(truth, names)
-    top1 = float(np.mean(np.array(names)[S.argmax(1)][known] == truth[known]))
-    target = truth[:, None] == np.array(names)[None]
-    return top1, eer(S[target], S[~target])
+    return top1_and_eer(S, np.array([s for s, _ in tests]), names)
 
 
 def evaluate(embed, manifest: Path, base: Path, mix_tests, rng, backing) -> dict:
